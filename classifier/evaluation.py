@@ -1,0 +1,44 @@
+"""Score a saved model on a labelled file."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from .data import read_labelled
+from .metrics import classification_metrics
+from .model import TopicModel
+
+logger = logging.getLogger(__name__)
+
+
+def evaluate(model: TopicModel, texts: list[str], labels: list[str]) -> dict[str, Any]:
+    """Metrics over the rows whose label the model knows; the others are counted, not scored."""
+    known = set(model.labels)
+    keep = [i for i, label in enumerate(labels) if label in known]
+    unknown = Counter(label for label in labels if label not in known)
+    if not keep:
+        raise ValueError(
+            f"none of the labels in the data ({sorted(unknown)}) is known to model {model.version} "
+            f"({model.labels})"
+        )
+    texts_kept = [texts[i] for i in keep]
+    truth = [labels[i] for i in keep]
+    proba = model.predict_proba(texts_kept)
+    predicted = np.asarray(model.labels, dtype=object)[proba.argmax(axis=1)]
+    result = classification_metrics(truth, predicted, proba.max(axis=1), model.labels)
+    result["model"] = model.version
+    result["unknown_labels"] = {"rows": sum(unknown.values()), "labels": dict(unknown)}
+    return result
+
+
+def evaluate_file(model: TopicModel, path: str, *, encoding: str = "utf-8-sig") -> dict[str, Any]:
+    data = read_labelled(path, encoding=encoding)
+    result = evaluate(model, data.texts, data.labels)
+    result["file"] = str(path)
+    result["rows_read"] = data.rows_read
+    result["rows_skipped"] = [str(p) for p in data.problems]
+    return result

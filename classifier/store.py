@@ -1,0 +1,267 @@
+"""Model versions on disk: write atomically, load safely, switch the current one.
+
+Layout::
+
+    models/
+      CURRENT                 name of the current version (replaced atomically)
+      <version>/
+        manifest.json         labels, thresholds, metrics, fingerprints, versions, file hashes
+        manifest.sha256       hash of manifest.json, so an edited manifest is noticed
+        head.npz              head weights (numpy arrays only, loaded with allow_pickle=False)
+        lexical.json          TF-IDF vocabulary
+
+A version folder is written under a temporary name and renamed into place, and CURRENT is swapped
+only after that, so a crash at any point leaves the previous model current and whole. The hashes
+catch accidental or careless changes; they are not a signature against someone who can write to
+``models/`` and recompute them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embedding import Embedder
+from .features import LexicalFeatures
+from .head import TopicHead
+from .model import TopicModel
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+MANIFEST_HASH = "manifest.sha256"
+HEAD_FILE = "head.npz"
+LEXICAL_FILE = "lexical.json"
+CURRENT = "CURRENT"
+FORMAT_VERSION = 1
+VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+HEAD_ARRAYS = ("coef", "intercept", "temperature", "thresholds", "prior_shift", "idf")
+
+
+class ModelError(RuntimeError):
+    """A model version that is missing, malformed, changed on disk, or built for another encoder."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so readers see the old or the new file, never half of one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+class ModelStore:
+    """The ``models/`` folder: list, save, load and promote versions."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    # -- names and paths -------------------------------------------------------------------
+    def path_of(self, version: str) -> Path:
+        """The folder of a version, refusing names that could reach outside the store."""
+        if not isinstance(version, str) or not VERSION_PATTERN.match(version) or ".." in version:
+            raise ModelError(f"invalid model version name {version!r}")
+        path = self.root / version
+        if path.is_symlink():
+            raise ModelError(f"model version {version!r} is a symbolic link; refusing to follow it")
+        return path
+
+    def versions(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir()
+            and not p.is_symlink()
+            and VERSION_PATTERN.match(p.name)
+            and (p / MANIFEST).is_file()
+        )
+
+    def current_version(self) -> str | None:
+        marker = self.root / CURRENT
+        if not marker.is_file():
+            return None
+        name = marker.read_text(encoding="utf-8").strip()
+        return name or None
+
+    def resolve(self, version: str | None) -> str:
+        """The named version, or the current one when none is named."""
+        name = self.current_version() if version is None else version
+        if name is None:
+            raise ModelError(
+                f"no current model in {self.root}: train one with 'headline-topics train DATA'"
+            )
+        if not (self.path_of(name) / MANIFEST).is_file():
+            raise ModelError(f"model version {name!r} not found in {self.root}")
+        return name
+
+    # -- writing ---------------------------------------------------------------------------
+    def save(self, model: TopicModel, manifest: dict[str, Any], *, promote: bool) -> str:
+        """Write a new version folder completely, then (optionally) make it current."""
+        version = manifest["version"]
+        final = self.path_of(version)
+        if final.exists():
+            raise ModelError(f"model version {version!r} already exists")
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".tmp-{version}-"))
+        try:
+            lexical_meta, idf = model.lexical.state()
+            head = model.head
+            np.savez(
+                staging / HEAD_FILE,
+                coef=head.coef_,
+                intercept=head.intercept_,
+                temperature=np.array([head.temperature_]),
+                thresholds=np.asarray(head.thresholds_, dtype=np.float64),
+                prior_shift=np.asarray(head.prior_shift_, dtype=np.float64),
+                idf=idf,
+            )
+            (staging / LEXICAL_FILE).write_text(json.dumps(lexical_meta), encoding="utf-8")
+            manifest = dict(manifest)
+            manifest["format_version"] = FORMAT_VERSION
+            manifest["files"] = {
+                name: sha256_file(staging / name) for name in (HEAD_FILE, LEXICAL_FILE)
+            }
+            body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+            (staging / MANIFEST).write_bytes(body)
+            (staging / MANIFEST_HASH).write_text(hashlib.sha256(body).hexdigest() + "\n")
+            for child in staging.iterdir():
+                with open(child, "rb") as handle:
+                    os.fsync(handle.fileno())
+            os.chmod(staging, 0o755)
+            os.rename(staging, final)
+            _fsync_dir(self.root)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if promote:
+            self.promote(version)
+        return version
+
+    def promote(self, version: str) -> str:
+        """Make a version current after checking it loads cleanly (no encoder needed)."""
+        name = self.resolve(version)
+        self.read_manifest(name)
+        self._read_arrays(name)
+        write_atomic(self.root / CURRENT, (name + "\n").encode("utf-8"))
+        logger.info("current model is now %s", name)
+        return name
+
+    # -- reading ---------------------------------------------------------------------------
+    def read_manifest(self, version: str | None = None) -> dict[str, Any]:
+        """The manifest of a version after checking it and every file it lists are unchanged."""
+        name = self.resolve(version)
+        folder = self.path_of(name)
+        manifest_path, hash_path = folder / MANIFEST, folder / MANIFEST_HASH
+        if not hash_path.is_file():
+            raise ModelError(f"model {name!r} is incomplete: {MANIFEST_HASH} is missing")
+        body = manifest_path.read_bytes()
+        if hashlib.sha256(body).hexdigest() != hash_path.read_text().strip():
+            raise ModelError(f"model {name!r} was changed after it was written: {MANIFEST} differs")
+        try:
+            manifest = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"model {name!r} has an unreadable manifest: {exc}") from exc
+        expected = manifest.get("files") or {}
+        present = {p.name for p in folder.iterdir()} - {MANIFEST, MANIFEST_HASH}
+        if extra := present - set(expected):
+            raise ModelError(
+                f"model {name!r} was changed after it was written: unexpected {sorted(extra)}"
+            )
+        for file_name, digest in expected.items():
+            path = folder / file_name
+            if not path.is_file() or path.is_symlink():
+                raise ModelError(f"model {name!r} is incomplete: {file_name} is missing")
+            if sha256_file(path) != digest:
+                raise ModelError(
+                    f"model {name!r} was changed after it was written: {file_name} differs"
+                )
+        return manifest
+
+    def _read_arrays(self, name: str) -> dict[str, np.ndarray]:
+        try:
+            with np.load(self.path_of(name) / HEAD_FILE, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in HEAD_ARRAYS}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"model {name!r} has an unreadable head: {exc}") from exc
+        return arrays
+
+    def load(self, version: str | None = None, *, embedder: Embedder | None = None) -> TopicModel:
+        """Load a version for prediction; refuses it if its encoder is not the one at hand."""
+        name = self.resolve(version)
+        manifest = self.read_manifest(name)
+        arrays = self._read_arrays(name)
+        lexical_meta = json.loads((self.path_of(name) / LEXICAL_FILE).read_text(encoding="utf-8"))
+        embedder = embedder or Embedder(manifest["embedding"].get("path"))
+        check_encoder(manifest, embedder, name)
+        labels = manifest["labels"]
+        head = TopicHead(**manifest.get("head_params", {}))
+        head.classes_ = np.asarray(labels, dtype=object)
+        head.coef_ = arrays["coef"]
+        head.intercept_ = arrays["intercept"]
+        head.temperature_ = float(arrays["temperature"][0])
+        head.thresholds_ = arrays["thresholds"]
+        head.prior_shift_ = arrays["prior_shift"]
+        head.n_features_in_ = head.coef_.shape[1]
+        if head.coef_.shape[0] != len(labels) or not (
+            len(head.thresholds_) == len(head.prior_shift_) == len(head.intercept_) == len(labels)
+        ):
+            raise ModelError(
+                f"model {name!r} is malformed: weights do not match its {len(labels)} labels"
+            )
+        lexical = LexicalFeatures.from_state(lexical_meta, arrays["idf"])
+        if manifest["embedding"]["dimension"] + lexical.size != head.n_features_in_:
+            raise ModelError(f"model {name!r} is malformed: feature sizes do not add up")
+        return TopicModel(head, lexical, embedder, version=name, manifest=manifest)
+
+
+def check_encoder(manifest: dict[str, Any], embedder: Embedder, name: str) -> None:
+    """Refuse a head trained on other embeddings: its scores would be silently meaningless."""
+    recorded = manifest.get("embedding", {})
+    info = embedder.info()
+    if (
+        recorded.get("fingerprint") != info.fingerprint
+        or recorded.get("dimension") != info.dimension
+    ):
+        raise ModelError(
+            f"model {name!r} was trained on embedding model {recorded.get('name')!r} "
+            f"(fingerprint {str(recorded.get('fingerprint'))[:12]}, dimension {recorded.get('dimension')}); "
+            f"the encoder at hand is {info.name!r} (fingerprint {info.fingerprint[:12]}, "
+            f"dimension {info.dimension})"
+        )

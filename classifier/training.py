@@ -1,0 +1,216 @@
+"""Fit a topic model from labelled headlines and record how good it is."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from .embedding import DEFAULT_MODEL_NAME, Embedder
+from .features import LexicalFeatures
+from .head import TopicHead
+from .metrics import classification_metrics
+from .model import TopicModel, check_headlines
+from .store import ModelStore
+
+logger = logging.getLogger(__name__)
+
+HEAD_PARAMS: dict[str, Any] = {"C": 8.0, "class_weight": "balanced", "calibration_folds": 5}
+
+
+def data_fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
+    """Order-independent hash of the (headline, topic) pairs: same data, same fingerprint."""
+    digest = hashlib.sha256()
+    for text, label in sorted(zip(texts, labels, strict=True)):
+        digest.update(text.encode("utf-8") + b"\x1f" + label.encode("utf-8") + b"\x1e")
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for package in (
+        "headline-topics",
+        "scikit-learn",
+        "numpy",
+        "scipy",
+        "sentence-transformers",
+        "torch",
+    ):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def fit_model(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    embedder: Embedder,
+    *,
+    embeddings: np.ndarray | None = None,
+    head_params: dict[str, Any] | None = None,
+) -> tuple[TopicModel, dict[str, Any]]:
+    """Train on all rows; metrics come from the head's held-out (cross-validated) predictions."""
+    texts = check_headlines(texts)
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} headlines but {len(labels)} labels")
+    counts = Counter(labels)
+    if len(counts) < 2:
+        raise ValueError(f"training needs at least two topics; found {sorted(counts)}")
+    params = {**HEAD_PARAMS, **(head_params or {})}
+    if embeddings is None:
+        logger.info("embedding %d headlines", len(texts))
+        embeddings = embedder.encode(texts)
+    lexical = LexicalFeatures().fit(texts)
+    head = TopicHead(**params).fit(
+        lexical.combine(embeddings, texts), np.asarray(labels, dtype=object)
+    )
+    model = TopicModel(head, lexical, embedder)
+    if head.oof_proba_ is not None:
+        oof = head.oof_proba_
+        predicted = head.classes_[np.argmax(oof, axis=1)]
+        metrics = classification_metrics(labels, predicted, oof.max(axis=1), model.labels)
+        metrics["method"] = f"{params['calibration_folds']}-fold cross-validation"
+    else:
+        metrics = {"method": "none: too few examples per topic to cross-validate"}
+    return model, {"params": params, "metrics": metrics, "counts": dict(sorted(counts.items()))}
+
+
+def build_manifest(
+    model: TopicModel,
+    fit_info: dict[str, Any],
+    *,
+    fingerprint: str,
+    source: str,
+    rows: int,
+    skipped: int,
+) -> dict[str, Any]:
+    created = datetime.now(UTC)
+    version = f"v{created:%Y%m%d-%H%M%S}-{fingerprint[:8]}"
+    info = model.embedder.info()
+    default_encoder = info.name == DEFAULT_MODEL_NAME
+    return {
+        "version": version,
+        "created": created.isoformat(timespec="seconds"),
+        "labels": model.labels,
+        "thresholds": model.thresholds,
+        "temperature": round(float(model.head.temperature_), 6),
+        "metrics": fit_info["metrics"],
+        "head_params": fit_info["params"],
+        "data": {
+            "source": source,
+            "fingerprint": fingerprint,
+            "rows_read": rows,
+            "rows_used": sum(fit_info["counts"].values()),
+            "rows_skipped": skipped,
+            "counts": fit_info["counts"],
+        },
+        "embedding": {
+            **info.to_dict(),
+            "path": None if default_encoder else str(model.embedder.path),
+            "normalized": True,
+        },
+        "lexical": {"kind": "tfidf-1-2gram", "vocabulary_size": model.lexical.size},
+        "libraries": library_versions(),
+    }
+
+
+@dataclass
+class TrainResult:
+    version: str
+    promoted: bool
+    reason: str
+    manifest: dict[str, Any]
+
+
+def should_promote(store: ModelStore, manifest: dict[str, Any]) -> tuple[bool, str]:
+    """Refuse to replace a current model that scored better on the very same data."""
+    current = store.current_version()
+    if current is None:
+        return True, "no current model"
+    try:
+        old = store.read_manifest(current)
+    except Exception as exc:  # a broken current model should be replaceable
+        return True, f"current model {current} is unusable ({exc})"
+    if old.get("data", {}).get("fingerprint") != manifest["data"]["fingerprint"]:
+        return True, f"trained on different data than current {current}"
+    old_f1 = old.get("metrics", {}).get("macro_f1")
+    new_f1 = manifest["metrics"].get("macro_f1")
+    if old_f1 is not None and new_f1 is not None and new_f1 < old_f1:
+        return False, (
+            f"cross-validated macro-F1 {new_f1:.4f} is worse than current {current}'s "
+            f"{old_f1:.4f} on the same data; kept as a version, not promoted "
+            f"(use 'headline-topics promote {manifest['version']}' to switch anyway)"
+        )
+    return True, f"macro-F1 {new_f1} vs current {old_f1} on the same data"
+
+
+def resolve_priors(
+    spec: str | dict[str, float] | None, labels: Sequence[str]
+) -> dict[str, float] | None:
+    """``auto`` (news priors for the default topics, else none), ``training``, or ``label=share,...``."""
+    from .config import DEFAULT_TOPICS, NEWS_PRIORS
+
+    if isinstance(spec, dict):
+        return spec
+    if spec in (None, "", "auto"):
+        return dict(NEWS_PRIORS) if sorted(set(labels)) == sorted(DEFAULT_TOPICS) else None
+    if spec == "training":
+        return None
+    priors: dict[str, float] = {}
+    for part in spec.split(","):
+        label, sep, value = part.partition("=")
+        try:
+            priors[label.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(f"priors must look like 'other=0.6,trade=0.1,...'; got {part!r}")
+    return priors
+
+
+def train_from_file(
+    path: str,
+    store: ModelStore,
+    embedder: Embedder,
+    *,
+    priors: str | dict[str, float] | None = "auto",
+    promote: str = "if-better",
+    encoding: str = "utf-8-sig",
+    head_params: dict[str, Any] | None = None,
+) -> tuple[TrainResult, list]:
+    """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``)."""
+    from .data import read_labelled
+
+    data = read_labelled(path, encoding=encoding)
+    for problem in data.problems:
+        logger.warning("skipped %s", problem)
+    params = dict(head_params or {})
+    params["priors"] = resolve_priors(priors, data.labels)
+    model, info = fit_model(data.texts, data.labels, embedder, head_params=params)
+    manifest = build_manifest(
+        model,
+        info,
+        fingerprint=data_fingerprint(data.texts, data.labels),
+        source=str(path),
+        rows=data.rows_read,
+        skipped=len(data.problems),
+    )
+    if promote == "always":
+        do_promote, reason = True, "promotion forced"
+    elif promote == "never":
+        do_promote, reason = False, "not promoted (--no-promote)"
+    else:
+        do_promote, reason = should_promote(store, manifest)
+    version = store.save(model, manifest, promote=do_promote)
+    return TrainResult(version, do_promote, reason, manifest), data.problems

@@ -1,0 +1,75 @@
+"""The head follows scikit-learn's estimator contract and its calibration does what it claims."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from classifier.head import TopicHead, fit_temperature, fit_thresholds
+from classifier.metrics import expected_calibration_error
+
+
+@parametrize_with_checks([TopicHead(), TopicHead(class_weight=None, calibration_folds=3)])
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def _blobs(n=600, seed=0, noise=1.6):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(3, 8)) * 2
+    y = rng.integers(0, 3, size=n)
+    X = centers[y] + rng.normal(scale=noise, size=(n, 8))
+    return X, np.array(["a", "b", "c"], dtype=object)[y]
+
+
+def test_fit_returns_self_and_learns_fitted_attributes():
+    X, y = _blobs()
+    head = TopicHead()
+    assert head.fit(X, y) is head
+    assert list(head.classes_) == ["a", "b", "c"]
+    assert head.coef_.shape == (3, 8)
+    assert head.oof_proba_.shape == (600, 3)
+    np.testing.assert_allclose(head.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_temperature_calibrates_held_out_confidence():
+    X, y = _blobs(n=3000, seed=1)
+    head = TopicHead(C=100.0).fit(X[:2000], y[:2000])
+    proba = head.predict_proba(X[2000:])
+    correct = head.classes_[proba.argmax(axis=1)] == y[2000:]
+    assert expected_calibration_error(proba.max(axis=1), correct) < 0.05
+
+
+def test_fit_temperature_recovers_a_known_scale():
+    rng = np.random.default_rng(3)
+    true_logits = rng.normal(scale=2.0, size=(5000, 4))
+    y = np.array([rng.choice(4, p=np.exp(r) / np.exp(r).sum()) for r in true_logits])
+    assert fit_temperature(true_logits * 3.0, y) == pytest.approx(3.0, rel=0.1)
+
+
+def test_priors_shift_predictions_towards_the_common_class():
+    X, y = _blobs(seed=4, noise=3.0)
+    plain = TopicHead().fit(X, y)
+    shifted = TopicHead(priors={"a": 0.9, "b": 0.05, "c": 0.05}).fit(X, y)
+    assert (shifted.predict(X) == "a").sum() > (plain.predict(X) == "a").sum()
+    assert shifted.prior_shift_[0] > 0 > shifted.prior_shift_[1]
+
+
+def test_priors_must_name_the_classes():
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="priors must name exactly"):
+        TopicHead(priors={"a": 0.5, "zzz": 0.5}).fit(X, y)
+
+
+def test_thresholds_pick_the_f1_optimal_cut():
+    proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.35, 0.65]])
+    y = np.array([0, 0, 1, 1])
+    thresholds = fit_thresholds(proba, y)
+    assert 0.4 < thresholds[1] <= 0.65
+    assert thresholds.min() >= 0.2
+
+
+def test_one_class_is_refused_with_a_clear_message():
+    with pytest.raises(ValueError, match="only one class"):
+        TopicHead().fit(np.zeros((5, 2)), ["x"] * 5)
