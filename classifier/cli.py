@@ -232,10 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("data", help="CSV or JSONL with 'headline' and 'topic'")
     train.add_argument(
         "--priors",
-        default="auto",
-        help="'auto' (news-stream shares for the default topics), 'training', or 'label=share,...'",
+        default="training",
+        help="'training' (keep the data's balance; default), 'news' (shares of a news stream, for "
+        "the default topics) or 'label=share,...'",
     )
-    train.add_argument("--C", type=float, help="inverse regularisation of the head (default 8)")
+    train.add_argument("--C", type=float, help="inverse regularisation of the head (default 16)")
     train.add_argument(
         "--encoding", default="utf-8-sig", help="text encoding of DATA (default UTF-8)"
     )

@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 TEXT_COLUMN = "headline"
 LABEL_COLUMN = "topic"
+GROUP_COLUMN = "set"
 
 
 class DataError(ValueError):
@@ -41,6 +42,7 @@ class LabelledData:
     labels: list[str]
     problems: list[Problem]
     rows_read: int
+    groups: list[str] | None = None
 
 
 def _read_text(path: Path, encoding: str) -> str:
@@ -108,11 +110,17 @@ def read_labelled(
     *,
     text_column: str = TEXT_COLUMN,
     label_column: str = LABEL_COLUMN,
+    group_column: str = GROUP_COLUMN,
     encoding: str = "utf-8-sig",
 ) -> LabelledData:
-    """Headlines and topics from a CSV/JSONL file; bad rows are listed, not dropped in silence."""
+    """Headlines and topics from a CSV/JSONL file; bad rows are listed, not dropped in silence.
+
+    An optional ``group_column`` (default ``set``) says where each row came from; when every usable
+    row has one, training cross-validates by holding out whole groups.
+    """
     texts: list[str] = []
     labels: list[str] = []
+    groups: list[str | None] = []
     problems: list[Problem] = []
     rows = 0
     for number, record in iter_records(
@@ -132,6 +140,9 @@ def read_labelled(
         else:
             texts.append(" ".join(text.split()))
             labels.append(label.strip())
+            group = record.get(group_column)
+            groups.append(group.strip() if isinstance(group, str) and group.strip() else None)
     if not texts:
         raise DataError(f"{path}: no usable rows ({len(problems)} problem(s))")
-    return LabelledData(texts, labels, problems, rows)
+    complete = all(g is not None for g in groups)
+    return LabelledData(texts, labels, problems, rows, groups if complete else None)

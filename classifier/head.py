@@ -13,7 +13,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -111,7 +111,14 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
         )
 
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
+        """Fit on all rows; held-out scores for calibration come from cross-validation.
+
+        ``groups`` (optional, one label per row) names where each row came from — a source, a
+        writer, a period. Folds then hold out whole groups, so the temperature and the recorded
+        scores reflect headlines from a source the model has not seen, which is how it will be
+        used; rows from one source are more alike than rows of a real stream.
+        """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
@@ -122,11 +129,10 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             )
         counts = np.bincount(y_index)
         shift, weights = self._prior_shift(counts, y_index)
-        folds = min(self.calibration_folds, int(counts.min()))
-        if folds >= 2:
+        self.cv_, splits = self._splits(X, y_index, counts, groups)
+        if splits:
             logits = np.zeros((X.shape[0], len(self.classes_)))
-            splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-            for train, test in splitter.split(X, y_index):
+            for train, test in splits:
                 part = self._linear().fit(X[train], y_index[train])
                 logits[test] = _logits(part, X[test])
             self.temperature_ = fit_temperature(logits, y_index, weights, shift)
@@ -151,6 +157,28 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         self.n_iter_ = final.n_iter_
         self.prior_shift_ = shift
         return self
+
+    def _splits(
+        self, X, y_index, counts, groups
+    ) -> tuple[str, list[tuple[np.ndarray, np.ndarray]]]:
+        """Held-out folds: by group when every training side keeps every class, else stratified."""
+        if groups is not None:
+            groups = np.asarray(groups)
+            if len(groups) != len(y_index):
+                raise ValueError(f"{len(groups)} groups for {len(y_index)} rows")
+            n_groups = len(np.unique(groups))
+            splitter = LeaveOneGroupOut() if n_groups <= 20 else GroupKFold(self.calibration_folds)
+            if n_groups >= 2:
+                splits = list(splitter.split(X, y_index, groups))
+                n_classes = len(counts)
+                if all(len(np.unique(y_index[train])) == n_classes for train, _ in splits):
+                    return "groups", splits
+            logger.warning("groups leave some class out of a training fold; using stratified folds")
+        folds = min(self.calibration_folds, int(counts.min()))
+        if folds < 2:
+            return "none", []
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        return "stratified", list(splitter.split(X, y_index))
 
     def _prior_shift(
         self, counts: np.ndarray, y_index: np.ndarray

@@ -9,13 +9,12 @@ import numpy as np
 from sklearn.metrics import (
     accuracy_score,
     confusion_matrix,
-    f1_score,
     precision_recall_fscore_support,
 )
 
 
 def expected_calibration_error(
-    confidence: np.ndarray, correct: np.ndarray, bins: int = 10
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 10, weights: np.ndarray | None = None
 ) -> float:
     """Top-label ECE: the gap between how sure the model is and how often it is right.
 
@@ -25,13 +24,16 @@ def expected_calibration_error(
     correct = np.asarray(correct, dtype=float)
     if confidence.size == 0:
         return 0.0
+    weights = np.ones_like(confidence) if weights is None else np.asarray(weights, dtype=float)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
     error = 0.0
     for b in range(bins):
         mask = which == b
         if mask.any():
-            error += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())
+            w = weights[mask]
+            gap = np.average(confidence[mask], weights=w) - np.average(correct[mask], weights=w)
+            error += w.sum() / weights.sum() * abs(gap)
     return float(error)
 
 
@@ -59,14 +61,20 @@ def classification_metrics(
     predicted: Sequence[str],
     confidence: np.ndarray | None,
     labels: Sequence[str],
+    sample_weight: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Macro-F1, accuracy, per-class P/R/F1/support, the confusion matrix and calibration."""
+    """Macro-F1, accuracy, per-class P/R/F1/support, the confusion matrix and calibration.
+
+    ``sample_weight`` re-weights rows (e.g. to deployment priors); support and the confusion
+    matrix stay raw counts so they can be read as rows.
+    """
     labels = list(labels)
     truth = np.asarray(truth, dtype=object)
     predicted = np.asarray(predicted, dtype=object)
     precision, recall, f1, support = precision_recall_fscore_support(
-        truth, predicted, labels=labels, zero_division=0
+        truth, predicted, labels=labels, zero_division=0, sample_weight=sample_weight
     )
+    support = np.array([np.sum(truth == label) for label in labels])
     per_class = {
         label: {
             "precision": round(float(precision[i]), 4),
@@ -78,10 +86,8 @@ def classification_metrics(
     }
     result: dict[str, Any] = {
         "n": int(len(truth)),
-        "macro_f1": round(
-            float(f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)), 4
-        ),
-        "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+        "macro_f1": round(float(np.mean(f1)), 4),
+        "accuracy": round(float(accuracy_score(truth, predicted, sample_weight=sample_weight)), 4),
         "per_class": per_class,
         "confusion_matrix": {
             "labels": labels,
@@ -90,6 +96,8 @@ def classification_metrics(
     }
     if confidence is not None:
         correct = truth == predicted
-        result["ece"] = round(expected_calibration_error(confidence, correct), 4)
+        result["ece"] = round(
+            expected_calibration_error(confidence, correct, weights=sample_weight), 4
+        )
         result["reliability"] = reliability_table(np.asarray(confidence, dtype=float), correct)
     return result

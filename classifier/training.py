@@ -22,7 +22,7 @@ from .store import ModelStore
 
 logger = logging.getLogger(__name__)
 
-HEAD_PARAMS: dict[str, Any] = {"C": 8.0, "class_weight": "balanced", "calibration_folds": 5}
+HEAD_PARAMS: dict[str, Any] = {"C": 16.0, "class_weight": "balanced", "calibration_folds": 5}
 
 
 def data_fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -59,6 +59,7 @@ def fit_model(
     *,
     embeddings: np.ndarray | None = None,
     head_params: dict[str, Any] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Train on all rows; metrics come from the head's held-out (cross-validated) predictions."""
     texts = check_headlines(texts)
@@ -73,14 +74,23 @@ def fit_model(
         embeddings = embedder.encode(texts)
     lexical = LexicalFeatures().fit(texts)
     head = TopicHead(**params).fit(
-        lexical.combine(embeddings, texts), np.asarray(labels, dtype=object)
+        lexical.combine(embeddings, texts), np.asarray(labels, dtype=object), groups=groups
     )
     model = TopicModel(head, lexical, embedder)
     if head.oof_proba_ is not None:
         oof = head.oof_proba_
         predicted = head.classes_[np.argmax(oof, axis=1)]
-        metrics = classification_metrics(labels, predicted, oof.max(axis=1), model.labels)
-        metrics["method"] = f"{params['calibration_folds']}-fold cross-validation"
+        metrics = classification_metrics(
+            labels, predicted, oof.max(axis=1), model.labels, sample_weight=head.oof_weights_
+        )
+        method = (
+            f"leave-one-group-out cross-validation over {len(set(groups))} groups"
+            if head.cv_ == "groups"
+            else f"{params['calibration_folds']}-fold stratified cross-validation"
+        )
+        metrics["method"] = method + (
+            ", rows re-weighted to the priors" if params.get("priors") else ""
+        )
     else:
         metrics = {"method": "none: too few examples per topic to cross-validate"}
     return model, {"params": params, "metrics": metrics, "counts": dict(sorted(counts.items()))}
@@ -158,15 +168,20 @@ def should_promote(store: ModelStore, manifest: dict[str, Any]) -> tuple[bool, s
 def resolve_priors(
     spec: str | dict[str, float] | None, labels: Sequence[str]
 ) -> dict[str, float] | None:
-    """``auto`` (news priors for the default topics, else none), ``training``, or ``label=share,...``."""
+    """``training`` (keep the data's balance), ``news`` (a news stream), or ``label=share,...``."""
     from .config import DEFAULT_TOPICS, NEWS_PRIORS
 
     if isinstance(spec, dict):
         return spec
-    if spec in (None, "", "auto"):
-        return dict(NEWS_PRIORS) if sorted(set(labels)) == sorted(DEFAULT_TOPICS) else None
-    if spec == "training":
+    if spec in (None, "", "training"):
         return None
+    if spec == "news":
+        if sorted(set(labels)) != sorted(DEFAULT_TOPICS):
+            raise ValueError(
+                f"--priors news is for the default topics {list(DEFAULT_TOPICS)}; "
+                "give 'label=share,...' for your own"
+            )
+        return dict(NEWS_PRIORS)
     priors: dict[str, float] = {}
     for part in spec.split(","):
         label, sep, value = part.partition("=")
@@ -184,7 +199,7 @@ def train_from_file(
     store: ModelStore,
     embedder: Embedder,
     *,
-    priors: str | dict[str, float] | None = "auto",
+    priors: str | dict[str, float] | None = "training",
     promote: str = "if-better",
     encoding: str = "utf-8-sig",
     head_params: dict[str, Any] | None = None,
@@ -197,7 +212,9 @@ def train_from_file(
         logger.warning("skipped %s", problem)
     params = dict(head_params or {})
     params["priors"] = resolve_priors(priors, data.labels)
-    model, info = fit_model(data.texts, data.labels, embedder, head_params=params)
+    model, info = fit_model(
+        data.texts, data.labels, embedder, head_params=params, groups=data.groups
+    )
     manifest = build_manifest(
         model,
         info,

@@ -73,3 +73,25 @@ def test_thresholds_pick_the_f1_optimal_cut():
 def test_one_class_is_refused_with_a_clear_message():
     with pytest.raises(ValueError, match="only one class"):
         TopicHead().fit(np.zeros((5, 2)), ["x"] * 5)
+
+
+def test_groups_hold_out_whole_sources_and_raise_the_temperature():
+    # two "sources" per class, the second shifted: a model that never saw a source is less sure
+    rng = np.random.default_rng(5)
+    centers = rng.normal(size=(3, 8)) * 2
+    y = np.repeat([0, 1, 2], 400)
+    source = np.tile(np.repeat([0, 1], 200), 3)
+    X = centers[y] + rng.normal(size=(1200, 8)) + source[:, None] * rng.normal(size=(3, 8))[y] * 1.5
+    labels = np.array(["a", "b", "c"], dtype=object)[y]
+    groups = [f"{lab}-{s}" for lab, s in zip(labels, source, strict=True)]
+    plain = TopicHead().fit(X, labels)
+    grouped = TopicHead().fit(X, labels, groups=groups)
+    assert plain.cv_ == "stratified" and grouped.cv_ == "groups"
+    assert grouped.temperature_ > plain.temperature_
+    np.testing.assert_array_equal(grouped.coef_, plain.coef_)  # the final fit uses every row
+
+
+def test_groups_that_remove_a_class_fall_back_to_stratified_folds():
+    X, y = _blobs()
+    head = TopicHead().fit(X, y, groups=list(y))  # one group per class: holding one out drops it
+    assert head.cv_ == "stratified"
