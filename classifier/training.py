@@ -113,7 +113,7 @@ def build_manifest(
         "version": version,
         "created": created.isoformat(timespec="seconds"),
         "labels": model.labels,
-        "thresholds": model.thresholds,
+        "thresholds": {label: round(t, 4) for label, t in model.thresholds.items()},
         "temperature": round(float(model.head.temperature_), 6),
         "metrics": fit_info["metrics"],
         "head_params": fit_info["params"],

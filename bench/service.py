@@ -1,0 +1,469 @@
+"""Throughput and latency of the HTTP service against the encoder's own, measured in one run.
+
+    .venv/bin/python bench/service.py [--rounds 3] [--duration 5] [--workers 1] [--strict]
+
+1. Baseline, in a child process: the encoder alone at batch 1 and at batch 32 on real headlines
+   (../shared/data/cap_nyt_dev.csv), with the service's encoder threads.
+2. ``headline-topics serve`` on 127.0.0.1 (gunicorn, a private copy of the current shipped model),
+   and a load generator in another process: 1, 8 and 32 concurrent clients sending one headline
+   per request, and 1 client sending 32 per request. Each phase is bounded in time and requests.
+3. Baseline and service phases alternate, in rounds, so that load from other programs weighs on
+   both; the table shows medians over the rounds: requests/s, headlines/s, p50/p99 latency, the
+   worker's peak RSS, and each target as a ratio against the baseline of the same round.
+
+Targets (issue 3): 32 single-headline clients >= 0.7x the encoder's batch-32 headlines/s;
+1 client p50 <= 1.3x the encoder's batch-1 time; 1 client x 32 headlines >= 0.9x batch-32
+headlines/s; peak RSS of one worker < 700 MB. Skips (exit 0) when the shared data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import csv
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "cap_nyt_dev.csv"
+MAX_REQUESTS_PER_PHASE = 20_000
+RSS_LIMIT_MB = 700
+
+
+# -- data ----------------------------------------------------------------------------------------
+def load_headlines(n: int, seed: int = 13) -> list[str]:
+    with open(DATA, newline="", encoding="utf-8") as handle:
+        rows = [row["headline"] for row in csv.DictReader(handle) if row["headline"].strip()]
+    random.Random(seed).shuffle(rows)
+    return rows[:n]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+# -- baseline (child process) --------------------------------------------------------------------
+def encoder_baseline(headlines: list[str], threads: int, conn) -> None:
+    """Measure the bare encoder on request: ``(batch, seconds)`` in, figures out, ``None`` ends.
+
+    The process stays up for the whole run so that baseline and service can be measured in
+    alternating rounds: load from other programs then weighs on both alike. The encoder is used
+    exactly as a service worker uses it: loaded and warmed up in the main thread, then called
+    from another thread (the batcher's). That matters: on a machine whose cores were busy,
+    libgomp's spinning made calls from the thread that first used torch up to 30x slower than
+    calls from a second thread, and a baseline measured that way would flatter the service.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from classifier.embedding import Embedder
+
+    embedder = Embedder(threads=threads, batch_size=32)
+    embedder.encode(headlines[:32])  # load and warm up, in the main thread like create_app
+
+    def serve() -> None:
+        embedder.encode(headlines[:32])
+        i = 0
+        while (request := conn.recv()) is not None:
+            batch, duration = request
+            times, done = [], 0
+            started = time.perf_counter()
+            while time.perf_counter() - started < duration or len(times) < 3:
+                chunk = [headlines[(i + j) % len(headlines)] for j in range(batch)]
+                i += batch
+                t0 = time.perf_counter()
+                embedder.encode(chunk)
+                times.append(time.perf_counter() - t0)
+                done += batch
+            conn.send(
+                {
+                    "headlines_per_s": done / (time.perf_counter() - started),
+                    "p50_s": statistics.median(times),
+                    "calls": len(times),
+                }
+            )
+
+    thread = threading.Thread(target=serve, name="encoder-baseline")
+    thread.start()
+    thread.join()
+
+
+class Baseline:
+    """The encoder-baseline process and a way to ask it for one measurement."""
+
+    def __init__(self, headlines: list[str], threads: int) -> None:
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=encoder_baseline, args=(headlines, threads, child))
+        self.process.start()
+
+    def measure(self, batch: int, duration: float) -> dict[str, float]:
+        self.conn.send((batch, duration))
+        if not self.conn.poll(duration + 600):
+            raise RuntimeError("the encoder baseline did not answer")
+        return self.conn.recv()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # already gone
+            self.conn.send(None)
+        self.process.join(30)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(10)
+
+
+# -- load generator (child process) --------------------------------------------------------------
+def load_generator(
+    port: int, clients: int, per_request: int, headlines: list[str], duration: float, out
+) -> None:
+    """``clients`` threads, each with one keep-alive connection, for ``duration`` seconds."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    budget = [MAX_REQUESTS_PER_PHASE]
+    start_line = threading.Barrier(clients)
+    window: dict[str, float] = {}
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        k = index * 7919
+        mine: list[float] = []
+
+        def ask() -> float:
+            nonlocal k, conn
+            texts = [headlines[(k + j) % len(headlines)] for j in range(per_request)]
+            k += per_request
+            body = {"headline": texts[0]} if per_request == 1 else {"headlines": texts}
+            payload = json.dumps(body).encode()
+            t0 = time.perf_counter()
+            conn.request("POST", "/v1/predict", payload, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            data = response.read()
+            elapsed = time.perf_counter() - t0
+            if response.status != 200:
+                raise RuntimeError(f"status {response.status}: {data[:200]!r}")
+            return elapsed
+
+        try:
+            for _ in range(2):  # warm the connection and the server's threads; not counted
+                ask()
+            start_line.wait()
+            if index == 0:
+                window["start"] = time.perf_counter()
+            stop_at = time.perf_counter() + duration
+            while time.perf_counter() < stop_at:
+                with lock:
+                    if budget[0] <= 0:
+                        break
+                    budget[0] -= 1
+                mine.append(ask())
+        except Exception as exc:  # reported, never hidden
+            with lock:
+                failures.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+            with lock:
+                latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - window.get("start", time.perf_counter())
+    out.put(
+        {
+            "clients": clients,
+            "per_request": per_request,
+            "requests": len(latencies),
+            "elapsed": elapsed,
+            "p50_s": percentile(latencies, 50),
+            "p99_s": percentile(latencies, 99),
+            "failures": failures[:5],
+            "failed": len(failures),
+        }
+    )
+
+
+def run_in_child(target, *args, timeout: float = 900):
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=target, args=(*args, queue))
+    process.start()
+    try:
+        return queue.get(timeout=timeout)
+    finally:
+        process.join(30)
+        if process.is_alive():
+            process.terminate()
+            process.join(10)
+
+
+# -- the server ----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def private_store(source: Path, target: Path) -> str:
+    """Copy the current version of ``source`` into ``target``: retraining elsewhere cannot
+    change the model under the benchmark. Returns the version."""
+    from classifier.store import ModelStore
+
+    store = ModelStore(source)
+    version = store.resolve(None)
+    store.read_manifest(version)
+    shutil.copytree(source / version, target / version)
+    ModelStore(target).promote(version)
+    return version
+
+
+def start_server(
+    port: int, workers: int, threads: int, models: Path, log_path: Path
+) -> subprocess.Popen:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    command = [
+        sys.executable,
+        "-m",
+        "classifier.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--models-dir",
+        str(models),
+    ]
+    log = open(log_path, "w")  # noqa: SIM115 - stays open for the server's life
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wait_ready(port: int, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/readyz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the server did not become ready")
+
+
+def worker_pids(master: int) -> list[int]:
+    pids = []
+    task_dir = Path(f"/proc/{master}/task")
+    for task in task_dir.iterdir() if task_dir.is_dir() else []:
+        children = (task / "children").read_text().split()
+        pids += [int(pid) for pid in children]
+    return pids
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the group this script started
+            process.wait(10)
+
+
+# -- report --------------------------------------------------------------------------------------
+SHAPES = ((1, 1), (8, 1), (32, 1), (1, 32))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase")
+    parser.add_argument("--rounds", type=int, default=3, help="baseline+service rounds")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=32, help="request threads per worker")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument(
+        "--models-dir", default=str(ROOT / "models"), help="store whose current model is served"
+    )
+    args = parser.parse_args(argv)
+    if not DATA.is_file():
+        print(f"skipped: {DATA} is not there (the shared measurement data)")
+        return 0
+
+    from classifier.serve_cli import available_cores, plan_torch_threads
+
+    cores = available_cores()
+    torch_threads = plan_torch_threads(cores, args.workers)
+    # the baseline gets the service's whole encoder budget: all its workers' threads
+    baseline_threads = min(cores, args.workers * torch_threads)
+    headlines = load_headlines(2000)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"{len(headlines)} headlines from {DATA.name}; {cores} cores, load average {load} "
+        f"before the run; service: {args.workers} worker(s) x {args.threads} threads, "
+        f"{torch_threads} torch thread(s) each; encoder baseline with {baseline_threads} "
+        f"thread(s); {args.rounds} rounds of {args.duration:g} s phases",
+        flush=True,
+    )
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-service-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    log_path = scratch / "server.log"
+    try:
+        version = private_store(Path(args.models_dir), scratch / "models")
+    except Exception as exc:
+        print(f"cannot use the model store {args.models_dir}: {exc}")
+        return 2
+    print(f"serving model {version} (a private copy)", flush=True)
+
+    port = free_port()
+    baseline = Baseline(headlines, baseline_threads)
+    server = start_server(port, args.workers, args.threads, scratch / "models", log_path)
+    rounds: list[dict] = []
+    try:
+        wait_ready(port, server)
+        for number in range(1, args.rounds + 1):
+            row: dict = {"b1": baseline.measure(1, args.duration)}
+            row["b32"] = baseline.measure(32, args.duration)
+            for clients, per_request in SHAPES:
+                result = run_in_child(
+                    load_generator, port, clients, per_request, headlines, args.duration
+                )
+                result["rps"] = result["requests"] / result["elapsed"] if result["elapsed"] else 0
+                result["hps"] = result["rps"] * per_request
+                row[(clients, per_request)] = result
+            rounds.append(row)
+            print(
+                f"round {number}: encoder b1 {row['b1']['headlines_per_s']:.1f}/s, "
+                f"b32 {row['b32']['headlines_per_s']:.1f}/s; service "
+                + ", ".join(
+                    f"{c}x{n} {row[(c, n)]['hps']:.1f}/s ({row[(c, n)]['failed']} failed)"
+                    for c, n in SHAPES
+                ),
+                flush=True,
+            )
+        rss = {pid: peak_rss_mb(pid) for pid in worker_pids(server.pid)}
+    except Exception:
+        print(f"server log:\n{log_path.read_text()[-3000:]}")
+        raise
+    finally:
+        stop_server(server)
+        baseline.close()
+    return report(rounds, rss, args.strict)
+
+
+def report(rounds: list[dict], rss: dict[int, float], strict: bool) -> int:
+    """Medians over the rounds, and each target as a ratio (with its range over the rounds)."""
+
+    def med(values) -> float:
+        return statistics.median(list(values))
+
+    print()
+    print(f"medians over {len(rounds)} rounds")
+    print(f"{'phase':<30}{'req/s':>9}{'headl./s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
+    for key, name in (("b1", "encoder alone, batch 1"), ("b32", "encoder alone, batch 32")):
+        batch = 1 if key == "b1" else 32
+        hps = med(r[key]["headlines_per_s"] for r in rounds)
+        p50 = med(r[key]["p50_s"] for r in rounds) * 1000
+        print(f"{name:<30}{hps / batch:>9.1f}{hps:>10.1f}{p50:>9.1f}{'':>9}{'':>8}")
+    for clients, per_request in SHAPES:
+        runs = [r[(clients, per_request)] for r in rounds]
+        name = f"service, {clients} client(s) x {per_request}"
+        print(
+            f"{name:<30}{med(x['rps'] for x in runs):>9.1f}{med(x['hps'] for x in runs):>10.1f}"
+            f"{med(x['p50_s'] for x in runs) * 1000:>9.1f}"
+            f"{med(x['p99_s'] for x in runs) * 1000:>9.1f}{sum(x['failed'] for x in runs):>8}"
+        )
+    for pid, mb in rss.items():
+        print(f"worker {pid}: peak RSS {mb:.0f} MB")
+
+    def ratios(fn) -> list[float]:
+        return [fn(r) for r in rounds]
+
+    targets = [
+        (
+            "32 clients x 1: headlines/s / encoder batch 32",
+            ratios(lambda r: r[(32, 1)]["hps"] / r["b32"]["headlines_per_s"]),
+            ">=",
+            0.7,
+        ),
+        (
+            "1 client x 1: p50 / encoder batch-1 call",
+            ratios(lambda r: r[(1, 1)]["p50_s"] / r["b1"]["p50_s"]),
+            "<=",
+            1.3,
+        ),
+        (
+            "1 client x 32: headlines/s / encoder batch 32",
+            ratios(lambda r: r[(1, 32)]["hps"] / r["b32"]["headlines_per_s"]),
+            ">=",
+            0.9,
+        ),
+        ("peak RSS of one worker, MB", [max(rss.values()) if rss else float("nan")], "<", 700),
+        (
+            "(info) 32 clients x 1 / encoder batch 1",
+            ratios(lambda r: r[(32, 1)]["hps"] / r["b1"]["headlines_per_s"]),
+            "",
+            None,
+        ),
+    ]
+    print()
+    print(f"{'target':<48}{'median':>9}{'range':>16}{'goal':>9}  result")
+    missed = 0
+    for name, values, op, goal in targets:
+        value = med(values)
+        spread = f"{min(values):.2f}-{max(values):.2f}" if len(values) > 1 else ""
+        if goal is None:
+            print(f"{name:<48}{value:>9.2f}{spread:>16}")
+            continue
+        ok = value >= goal if op == ">=" else value <= goal if op == "<=" else value < goal
+        missed += not ok
+        verdict = "met" if ok else "MISSED"
+        print(f"{name:<48}{value:>9.2f}{spread:>16}{op + ' ' + format(goal, 'g'):>9}  {verdict}")
+    failed = sum(r[shape]["failed"] for r in rounds for shape in SHAPES)
+    if failed:
+        examples = [f for r in rounds for shape in SHAPES for f in r[shape]["failures"]]
+        print(f"{failed} client(s) failed, e.g. {examples[:2]}")
+    return 1 if strict and (missed or failed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

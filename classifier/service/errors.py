@@ -1,0 +1,99 @@
+"""JSON errors for everything that can go wrong in a request; never an HTML page or a traceback.
+
+Every error body has one shape, ``{"error": {"status", "code", "message"[, "field"]}}``, so a
+client needs one code path. Werkzeug's HTTP errors (404, 405, 413, ...) are converted; anything
+unexpected becomes a bare 500 whose details go to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+
+from flask import Flask, Response, current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error the client can fix (or should know about), with its HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = dict(headers or {})
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, object] = {"status": status, "code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    response = jsonify({"error": body})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _code_of(exc: HTTPException) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", (exc.name or "error").lower()).strip("_")
+
+
+def _message_of(exc: HTTPException) -> str:
+    status = exc.code or 500
+    if status == 404:
+        return "no such endpoint; see /openapi.json for the endpoints this service has"
+    if status == 405:
+        allowed = sorted(set(getattr(exc, "valid_methods", None) or []) - {"HEAD", "OPTIONS"})
+        return f"method not allowed here; allowed: {', '.join(allowed) or 'none'}"
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        return (
+            f"request body is too large; the limit is {limit} bytes"
+            if limit
+            else ("request body is too large")
+        )
+    return exc.description or exc.name or "error"
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the JSON handlers on ``app`` (all HTTP errors, our ApiError, and the rest)."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return error_response(
+            exc.status, exc.code, exc.message, field=exc.field, headers=exc.headers
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        headers = {}
+        if status == 405 and getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return error_response(status, _code_of(exc), _message_of(exc), headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error in a request")
+        return error_response(500, "internal_error", "internal error; the details are in the log")

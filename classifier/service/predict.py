@@ -1,0 +1,66 @@
+"""POST /v1/predict: topics for one headline or many, from one model version per request."""
+
+from __future__ import annotations
+
+import concurrent.futures
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..model import InputError
+from .batcher import BatcherClosed
+from .errors import ApiError
+from .state import state
+from .validation import json_body, predict_headlines
+
+bp = Blueprint("predict", __name__)
+
+ENCODE_TIMEOUT_S = 120.0
+
+
+def encode(texts: list[str], model=None):
+    """Embeddings (or, given a model, its probabilities) from the shared micro-batcher, with a
+    503 instead of an endless wait."""
+    batcher = state().batcher
+    try:
+        if model is None:
+            return batcher.encode(texts, timeout=ENCODE_TIMEOUT_S)
+        return batcher.predict_proba(texts, model, timeout=ENCODE_TIMEOUT_S)
+    except concurrent.futures.TimeoutError:
+        raise ApiError(
+            503, "overloaded", f"the encoder did not answer within {ENCODE_TIMEOUT_S:.0f}s"
+        ) from None
+    except BatcherClosed:
+        raise ApiError(503, "shutting_down", "the service is shutting down") from None
+
+
+@bp.post("/v1/predict")
+def predict() -> Response:
+    svc = state()
+    settings = svc.settings
+    texts, single = predict_headlines(
+        json_body(request),
+        max_items=settings.max_headlines,
+        max_chars=settings.max_headline_chars,
+    )
+    model = svc.holder.get()  # this one object answers the whole request
+    try:
+        predictions = model.describe(encode(texts, model))
+    except InputError as exc:  # already checked above; kept so nothing becomes a 500
+        raise ApiError(400, "invalid_input", str(exc)) from None
+    svc.metrics.count_predictions((p.topic for p in predictions), model.version)
+    rows = []
+    for prediction in predictions:
+        row = prediction.to_dict()
+        row.pop("model", None)
+        rows.append(row)
+    body = (
+        {"model": model.version, **rows[0]}
+        if single
+        else {
+            "model": model.version,
+            "predictions": rows,
+        }
+    )
+    response = jsonify(body)
+    response.headers["X-Model-Version"] = model.version or ""
+    return response

@@ -1,0 +1,29 @@
+"""What the blueprints share: settings, the model holder, the encoder batcher and the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from .batcher import MicroBatcher
+from .holder import ModelHolder
+from .metrics import ServiceMetrics
+from .settings import Settings
+
+EXTENSION = "headline_topics"
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    holder: ModelHolder
+    batcher: MicroBatcher
+    metrics: ServiceMetrics
+    embedder: Any
+
+
+def state() -> ServiceState:
+    """The state of the app handling the current request."""
+    return current_app.extensions[EXTENSION]
