@@ -24,7 +24,7 @@ from flask import Flask
 
 from ..embedding import Embedder
 from ..store import ModelStore
-from . import admin, health, model_info, openapi, predict
+from . import admin, health, model_info, openapi, predict, web
 from . import metrics as metrics_endpoint
 from .batcher import MicroBatcher
 from .errors import register_error_handlers
@@ -88,7 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         on_batch=metrics.on_batch,
     )
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the web blueprint serves /static
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config.update(flask_config)
     app.json.sort_keys = False  # keep scores in label order, as the model gives them
@@ -99,6 +99,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.install(app)
     for blueprint in (predict.bp, model_info.bp, health.bp, metrics_endpoint.bp, openapi.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(web.bp)  # the page at / (classifier/service/static/)
     if settings.admin_enabled:
         app.register_blueprint(admin.bp)
     _add_cli(app, settings)

@@ -1,0 +1,436 @@
+"""The page at ``/``: served by the app itself, and used end to end in a real headless Chromium.
+
+The Flask test-client tests check the page and its static files are served, self-contained (no
+CDN, no external fonts) and wired to the public /v1 API. The browser test runs the app with a
+real werkzeug server on 127.0.0.1 and drives Debian's ``chromium`` through Selenium: paste
+headlines, read the table, sort and filter, open the clusters, download the CSV, and provoke an
+over-long-headline error. It skips when chromium, chromedriver or selenium is absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from classifier.service import create_app
+from classifier.service.state import EXTENSION
+from classifier.store import ModelStore
+from classifier.training import build_manifest, data_fingerprint, fit_model
+from tests.conftest import FakeEmbedder, load_project_data
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+STATIC = Path(__file__).resolve().parents[1] / "classifier" / "service" / "static"
+
+ROWS = load_project_data()
+# one headline per topic and per few rows, so every topic appears on the page
+PAGE_HEADLINES = [r["headline"] for r in ROWS[3::211]][:24]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """The developer's own HEADLINE_TOPICS_* variables must not leak into these tests."""
+    for key in list(os.environ):
+        if key.startswith("HEADLINE_TOPICS_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory) -> Path:
+    """A one-version store trained with the fast fake embedder (never touches ./models)."""
+    root = tmp_path_factory.mktemp("web") / "models"
+    rows = ROWS[::20]
+    texts = [r["headline"] for r in rows]
+    labels = [r["topic"] for r in rows]
+    model, info = fit_model(texts, labels, FakeEmbedder())
+    manifest = build_manifest(
+        model,
+        info,
+        fingerprint=data_fingerprint(texts, labels),
+        source="test",
+        rows=len(texts),
+        skipped=0,
+    )
+    manifest["version"] = "v1"
+    ModelStore(root).save(model, manifest, promote=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def app(models_dir):
+    app = create_app({"MODELS_DIR": models_dir, "EMBEDDER": FakeEmbedder(), "TESTING": True})
+    yield app
+    app.extensions[EXTENSION].batcher.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# -- the page and its files, through the test client ---------------------------------------------
+def test_root_serves_the_page_with_its_own_script_and_stylesheet(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert response.headers["Cache-Control"] == "no-cache"
+    html = response.get_data(as_text=True)
+    assert '<script src="/static/app.js"' in html
+    assert '<link rel="stylesheet" href="/static/app.css"' in html
+    # every form control has a label (keyboard and screen-reader users need them)
+    for control in re.findall(r'<(?:textarea|select|input)[^>]*id="([^"]+)"', html):
+        assert f'for="{control}"' in html, control
+
+
+@pytest.mark.parametrize(
+    ("name", "mimetype"),
+    [("app.js", "text/javascript"), ("app.css", "text/css"), ("index.html", "text/html")],
+)
+def test_static_files_are_served_as_they_are_on_disk(client, name, mimetype):
+    response = client.get(f"/static/{name}")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert response.data == (STATIC / name).read_bytes()
+
+
+def test_unknown_static_file_is_a_json_404_not_a_traceback(client):
+    response = client.get("/static/nope.js")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["status"] == 404
+    response = client.get("/static/../__init__.py")
+    assert response.status_code == 404
+
+
+def test_page_loads_nothing_from_elsewhere_and_uses_only_the_v1_api():
+    text = "\n".join((STATIC / n).read_text(encoding="utf-8") for n in os.listdir(STATIC))
+    assert not re.search(r"https?://", text), "no CDN, no external fonts or scripts"
+    assert "@import" not in text and "url(" not in text
+    called = set(re.findall(r'api\("(?:GET|POST)", "([^"]+)"', text))
+    assert called == {"/v1/predict", "/v1/cluster", "/v1/model"}
+
+
+def test_api_still_answers_next_to_the_page(client):
+    response = client.post("/v1/predict", json={"headlines": PAGE_HEADLINES[:2]})
+    assert response.status_code == 200
+    assert len(response.get_json()["predictions"]) == 2
+
+
+# -- the real browser ----------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_url(app):
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def chrome_driver(download_dir: Path, profile_dir: Path):
+    """Headless Debian chromium through Selenium; skip when any piece is missing."""
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        f"--user-data-dir={profile_dir}",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(download_dir),
+            "download.prompt_for_download": False,
+        },
+    )
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior",
+        {"behavior": "allow", "downloadPath": str(download_dir)},
+    )
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = chrome_driver(downloads, tmp_path / "profile")
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+def wait_for(condition, timeout: float = 20.0, what: str = "the page"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def table_rows(driver) -> list[dict[str, str]]:
+    script = """
+    return [...document.querySelectorAll('#results tbody tr')].map(tr => ({
+      index: tr.cells[0].textContent,
+      headline: tr.cells[1].textContent,
+      topic: tr.cells[2].textContent,
+      confidence: tr.cells[3].dataset.value,
+      secondary: [...tr.cells[4].querySelectorAll('.badge')].map(b => b.textContent).join(';'),
+    }));"""
+    return driver.execute_script(script)
+
+
+def paste_and_tag(driver, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.ID, "headlines")
+    box.clear()
+    # send_keys types character by character; setting the value is what a paste does anyway
+    driver.execute_script("arguments[0].value = arguments[1];", box, text)
+    driver.find_element(By.ID, "tag-button").click()
+
+
+def test_page_end_to_end_in_headless_chromium(browser, live_url, client, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    driver.get(live_url + "/")
+    wait_for(lambda: "v1" in driver.find_element(By.ID, "model-line").text, what="the model line")
+
+    # paste (with a blank line in the middle, which is skipped) and tag
+    pasted = "\n".join(PAGE_HEADLINES[:12]) + "\n\n" + "\n".join(PAGE_HEADLINES[12:])
+    paste_and_tag(driver, pasted)
+    wait_for(lambda: len(table_rows(driver)) == len(PAGE_HEADLINES), what="the results table")
+    expected = client.post("/v1/predict", json={"headlines": PAGE_HEADLINES}).get_json()
+    rows = table_rows(driver)
+    assert [r["headline"] for r in rows] == PAGE_HEADLINES
+    assert [r["topic"] for r in rows] == [p["topic"] for p in expected["predictions"]]
+    for row, prediction in zip(rows, expected["predictions"], strict=True):
+        assert float(row["confidence"]) == pytest.approx(prediction["confidence"], abs=1e-4)
+        also = [t for t in prediction["topics"] if t != prediction["topic"]]
+        assert row["secondary"] == ";".join(also)
+    topics_seen = {r["topic"] for r in rows}
+    assert len(topics_seen) >= 2, "the sample should give more than one topic"
+    assert "Tagged 24 headlines" in driver.find_element(By.ID, "status").text
+
+    # sort by confidence (most confident first), then by headline, by keyboard
+    driver.find_element(By.CSS_SELECTOR, 'button[data-sort="confidence"]').click()
+    confidences = [float(r["confidence"]) for r in table_rows(driver)]
+    assert confidences == sorted(confidences, reverse=True)
+    driver.find_element(By.CSS_SELECTOR, 'button[data-sort="headline"]').send_keys(Keys.ENTER)
+    headlines = [r["headline"] for r in table_rows(driver)]
+    assert headlines == sorted(headlines, key=str.lower) or headlines == sorted(headlines)
+
+    # filter to one topic
+    chosen = sorted(topics_seen)[0]
+    select = driver.find_element(By.ID, "topic-filter")
+    select.find_element(By.CSS_SELECTOR, f'option[value="{chosen}"]').click()
+    filtered = table_rows(driver)
+    assert filtered and {r["topic"] for r in filtered} == {chosen}
+    assert len(filtered) == sum(p["topic"] == chosen for p in expected["predictions"])
+    select.find_element(By.CSS_SELECTOR, 'option[value=""]').click()
+    assert len(table_rows(driver)) == len(PAGE_HEADLINES)
+
+    # download the CSV and read it back
+    driver.find_element(By.ID, "download-button").click()
+    target = driver.downloads / "headline-topics.csv"
+    wait_for(target.exists, what="the downloaded CSV")
+    wait_for(lambda: target.stat().st_size > 0 and target.read_bytes().endswith(b"\r\n"))
+    with target.open(newline="", encoding="utf-8") as handle:
+        downloaded = list(csv.DictReader(handle))
+    labels = list(expected["predictions"][0]["scores"])
+    assert list(downloaded[0]) == [
+        "headline",
+        "topic",
+        "confidence",
+        "also_about",
+        *(f"score_{label}" for label in labels),
+    ]
+    by_headline = {r["headline"]: r for r in downloaded}
+    assert set(by_headline) == set(PAGE_HEADLINES)
+    for headline, prediction in zip(PAGE_HEADLINES, expected["predictions"], strict=True):
+        assert by_headline[headline]["topic"] == prediction["topic"]
+        assert float(by_headline[headline]["confidence"]) == pytest.approx(prediction["confidence"])
+
+    # the clusters view of the same headlines, when this service has /v1/cluster: it opens with
+    # stories (these unrelated headlines make none), then themes on request
+    driver.find_element(By.ID, "tab-clusters").click()
+    cluster_on = client.post("/v1/cluster", json={"headlines": PAGE_HEADLINES}).status_code != 404
+    if cluster_on:
+        for level in ("stories", "themes"):
+            answer = client.post(
+                "/v1/cluster", json={"headlines": PAGE_HEADLINES, "level": level}
+            ).get_json()
+            if level == "themes":
+                select = driver.find_element(By.ID, "cluster-level")
+                select.find_element(By.CSS_SELECTOR, 'option[value="themes"]').click()
+                driver.find_element(By.ID, "cluster-button").click()
+            status = driver.find_element(By.ID, "cluster-status")
+            wait_for(lambda s=status, lv=level: f"{lv} found" in s.text, what=f"the {level}")
+            assert f"{answer['n_clusters']} {level} found in 24 headlines" in status.text
+            groups = driver.find_elements(By.CSS_SELECTOR, "#cluster-list details[data-cluster]")
+            shown = [g for g in groups if g.get_attribute("data-cluster") != "-1"]
+            assert len(shown) == answer["n_clusters"]
+            figure = driver.find_element(By.ID, "cluster-figure")
+            assert figure.is_displayed() == (answer["n_clusters"] > 0)
+        assert answer["n_clusters"] >= 1, "themes should group some of these headlines"
+        first = shown[0]
+        first.find_element(By.TAG_NAME, "summary").click()
+        items = [li.text for li in first.find_elements(By.TAG_NAME, "li")]
+        biggest = max(answer["clusters"], key=lambda c: c["size"])
+        assert len(items) == biggest["size"]
+        assert set(items) <= set(PAGE_HEADLINES)
+        assert ", ".join(biggest["keywords"][:3]) in first.text
+        assert not driver.find_element(By.ID, "cluster-error").is_displayed()
+    else:
+        wait_for(lambda: driver.find_element(By.ID, "cluster-error").is_displayed())
+        assert "not available" in driver.find_element(By.ID, "cluster-error").text
+    driver.save_screenshot(str(tmp_path / "clusters.png"))
+
+    # the model panel
+    driver.find_element(By.ID, "tab-model").send_keys(Keys.ENTER)
+    heat_cells = driver.find_elements(By.CSS_SELECTOR, "#confusion td")
+    assert len(heat_cells) == len(labels) ** 2
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#f1-table tbody tr")) == len(labels)
+
+    # an over-long headline: the API's refusal, in words, next to the input, naming the line
+    driver.find_element(By.ID, "tab-results").click()
+    paste_and_tag(driver, "A fine headline\n" + "x" * 1500)
+    error = driver.find_element(By.ID, "input-error")
+    wait_for(error.is_displayed, what="the error message")
+    assert error.text == "Line 2: this headline is 1500 characters long; the limit is 1000"
+    assert len(table_rows(driver)) == len(PAGE_HEADLINES), "the earlier results stay"
+
+    # a CSV file with a headline column, chosen through the file input
+    upload = tmp_path / "upload.csv"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "headline"])
+    writer.writerows(
+        [[i, h] for i, h in enumerate(PAGE_HEADLINES[:5])] + [[9, 'Quote "inside", comma']]
+    )
+    upload.write_text(buffer.getvalue(), encoding="utf-8")
+    driver.find_element(By.ID, "csv-file").send_keys(str(upload))
+    wait_for(lambda: "Read 6 headlines" in driver.find_element(By.ID, "status").text)
+    assert not error.is_displayed()
+    driver.find_element(By.ID, "tag-button").click()
+    wait_for(lambda: len(table_rows(driver)) == 6, what="the CSV's results")
+    assert table_rows(driver)[-1]["headline"] == 'Quote "inside", comma'
+
+    driver.save_screenshot(str(tmp_path / "page.png"))
+    assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_csv_without_a_headline_column_is_explained(browser, live_url, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(live_url + "/")
+    bad = tmp_path / "titles.csv"
+    bad.write_text("id,title\n1,Something happened\n", encoding="utf-8")
+    driver.find_element(By.ID, "csv-file").send_keys(str(bad))
+    error = driver.find_element(By.ID, "input-error")
+    wait_for(error.is_displayed, what="the error message")
+    assert 'has no "headline" column (its columns: id, title)' in error.text
+
+
+def test_a_csv_dropped_on_the_box_fills_it(browser, live_url):
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(live_url + "/")
+    text = 'headline,source\n"Storm, then floods",x\nTrade talks resume,y\n'
+    driver.execute_script(
+        """const data = new DataTransfer();
+        data.items.add(new File([arguments[0]], 'dropped.csv', {type: 'text/csv'}));
+        document.getElementById('headlines').dispatchEvent(
+          new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));""",
+        text,
+    )
+    status = driver.find_element(By.ID, "status")
+    wait_for(lambda: "Read 2 headlines from dropped.csv" in status.text, what="the dropped file")
+    box = driver.find_element(By.ID, "headlines")
+    assert box.get_attribute("value") == "Storm, then floods\nTrade talks resume"
+
+
+# -- the README picture --------------------------------------------------------------------------
+SCREENSHOT_HEADLINES = [
+    "Senate passes tariff bill on imported steel and aluminium",
+    "EU threatens retaliation over new steel tariffs",
+    "Measles outbreak spreads to three more states",
+    "Health officials urge vaccination as measles cases climb",
+    "Border agents report record number of asylum seekers",
+    "Court blocks new rules on asylum at the southern border",
+    "NATO leaders meet in Brussels as tensions with Moscow rise",
+    "Ceasefire talks stall as shelling resumes near the capital",
+    "Local bakery wins national bread-making contest",
+    "Stocks close higher as tech shares rally",
+    "Hospital staff shortages delay surgeries across the region",
+    "China and Australia agree to ease barley trade dispute",
+]
+
+
+def save_screenshot(target: Path, models_dir: Path | None = None) -> None:
+    """The page with the shipped model (real MiniLM) after tagging a few made-up headlines."""
+    from selenium.webdriver.common.by import By
+
+    config = {"MODELS_DIR": models_dir} if models_dir else {}
+    app = create_app(config)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    scratch = Path(tempfile.mkdtemp(prefix="web-shot-"))
+    driver = chrome_driver(scratch, scratch / "profile")
+    try:
+        driver.set_window_size(1280, 1250)
+        driver.get(f"http://127.0.0.1:{server.server_port}/")
+        wait_for(lambda: "trained" in driver.find_element(By.ID, "model-line").text)
+        paste_and_tag(driver, "\n".join(SCREENSHOT_HEADLINES))
+        wait_for(lambda: len(table_rows(driver)) == len(SCREENSHOT_HEADLINES), 120)
+        driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+        driver.save_screenshot(str(target))
+    finally:
+        driver.quit()
+        server.shutdown()
+        app.extensions[EXTENSION].batcher.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":  # python -m tests.test_web docs/screenshot.png
+    import sys
+
+    save_screenshot(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png"))
