@@ -1,0 +1,289 @@
+"""``headline-topics tag INPUT OUTPUT``: label every row of an archive, resumably, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import config
+from .data import DataError
+from .embedding import DEFAULT_BATCH_SIZE, Embedder
+from .store import ModelStore
+from .tag_io import detect_format
+from .tag_output import partial_paths, read_state
+from .tagging import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_CLUSTER_SAMPLE,
+    DEFAULT_MEMO_SIZE,
+    check_paths,
+    open_cache,
+    tag_file,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def register(add) -> None:
+    tag = add(
+        "tag",
+        cmd_tag,
+        "label every row of a CSV, JSONL or Parquet archive (gzip CSV/JSONL too), streaming "
+        "and resumable; the output format follows OUTPUT's extension",
+    )
+    tag.add_argument("input", help="archive to tag: .csv .tsv .jsonl .ndjson (.gz) or .parquet")
+    tag.add_argument(
+        "output",
+        help="file to write (.csv/.tsv/.jsonl/.ndjson, optionally .gz, or .parquet); with "
+        "--engine dask a name without extension is a folder of Parquet parts",
+    )
+    tag.add_argument(
+        "--text-column", default="headline", help="column holding the headline (default headline)"
+    )
+    tag.add_argument("--model", help="model version (default: current; on --resume: the run's)")
+    tag.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"headlines per encoder batch (default {DEFAULT_BATCH_SIZE})",
+    )
+    tag.add_argument(
+        "--chunk-size",
+        type=int,
+        default=DEFAULT_CHUNK_SIZE,
+        help=f"rows read, tagged and written at a time (default {DEFAULT_CHUNK_SIZE})",
+    )
+    tag.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="keep embeddings in DIR (keyed by encoder and text) so later runs skip the encoder",
+    )
+    tag.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run writing OUTPUT"
+    )
+    tag.add_argument(
+        "--force", action="store_true", help="replace OUTPUT / discard an interrupted run"
+    )
+    tag.add_argument(
+        "--clusters",
+        nargs="?",
+        const="stories",
+        choices=("stories", "themes"),
+        help="add a cluster column: fit stories (default) or themes on a sample of the archive "
+        "and give every row the id of its cluster (-1: none); local engine",
+    )
+    tag.add_argument(
+        "--cluster-sample",
+        type=int,
+        default=DEFAULT_CLUSTER_SAMPLE,
+        metavar="N",
+        help=f"distinct headlines to fit the clusters on (default {DEFAULT_CLUSTER_SAMPLE:,})",
+    )
+    tag.add_argument("--engine", choices=("local", "dask"), default="local")
+    tag.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    tag.add_argument(
+        "--blocksize",
+        type=int,
+        default=8 << 20,
+        help="dask engine: bytes of CSV per partition (default 8 MiB)",
+    )
+    tag.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="local engine: save a resume point at most this often (default 1; 0: every chunk)",
+    )
+    tag.add_argument(
+        "--memo-size",
+        type=int,
+        default=DEFAULT_MEMO_SIZE,
+        help=f"distinct headlines remembered per run (default {DEFAULT_MEMO_SIZE:,})",
+    )
+    tag.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+    tag.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+
+def _resolve_version(store: ModelStore, args: argparse.Namespace) -> str:
+    """The model to use: --model, else the interrupted run's when resuming, else the current."""
+    version = args.model
+    if version is None and args.resume:
+        state = read_state(args.output) if args.engine == "local" or _single_file(args) else None
+        if state is not None:
+            version = state.get("job", {}).get("model")
+        elif args.engine == "dask":
+            version = _folder_job_model(Path(args.output))
+    return store.resolve(version)
+
+
+def _single_file(args: argparse.Namespace) -> bool:
+    from .tag_dask import is_partitioned_output
+
+    return not is_partitioned_output(Path(args.output))
+
+
+def _folder_job_model(output: Path) -> str | None:
+    from .tag_dask import JOB_FILE
+
+    job_file = output.parent / f".{output.name}.parts" / JOB_FILE
+    try:
+        return json.loads(job_file.read_text())["job"]["model"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr, opened at the first finished chunk (not while the model loads)."""
+
+    def __init__(self, show: bool | None) -> None:
+        self.show = sys.stderr.isatty() if show is None else show
+        self.bar = None
+
+    def update(self, done: int, total: int | None) -> None:
+        if not self.show:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                initial=done,
+                unit=" rows",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                smoothing=0.05,
+                desc="tagging",
+            )
+        if total is not None and total != self.bar.total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _check_early(args: argparse.Namespace) -> None:
+    """Catch wrong paths and names before spending seconds loading the model."""
+    input_path, output = Path(args.input), Path(args.output)
+    check_paths(input_path, output)
+    if not input_path.is_dir():
+        detect_format(input_path)
+    folder = args.engine == "dask" and not _single_file(args)
+    if not folder:
+        detect_format(output)
+    interrupted = partial_paths(output)[2].exists() or partial_paths(output)[1].exists()
+    if output.exists() and not (args.force or (args.resume and interrupted)):
+        raise DataError(f"{output} already exists; pass --force to replace it")
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    for name in ("batch_size", "chunk_size", "memo_size", "blocksize", "cluster_sample"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.resume and args.force:
+        raise ValueError("--resume and --force contradict each other: pick one")
+    if args.engine == "local" and args.scheduler:
+        raise ValueError("--scheduler is for --engine dask")
+    if args.engine == "dask" and args.clusters:
+        raise ValueError("--clusters works with the local engine only")
+    _check_early(args)
+    store = ModelStore(args.models_dir or config.models_dir())
+    version = _resolve_version(store, args)
+    manifest = store.read_manifest(version)
+    encoder = args.encoder or config.encoder_path() or manifest["embedding"].get("path")
+    bar = _ProgressBar(args.progress)
+    update = bar.update
+    try:
+        if args.engine == "dask":
+            summary = _run_dask(args, store, version, encoder, update)
+        else:
+            summary = _run_local(args, store, version, encoder, update)
+    except KeyboardInterrupt:
+        bar.close()
+        state = read_state(args.output) if partial_paths(Path(args.output))[2].exists() else None
+        done = state.get("rows_done", 0) if state else 0
+        sys.stderr.write(
+            f"interrupted: {done:,} rows are saved; run the same command with --resume to continue\n"
+        )
+        return 130
+    except OSError as exc:
+        bar.close()
+        if partial_paths(Path(args.output))[2].exists():
+            raise OSError(
+                f"{exc}; the rows written so far are kept: fix the cause and run again with --resume"
+            ) from exc
+        raise
+    bar.close()
+    if args.json:
+        print(json.dumps(summary.to_dict()))
+    else:
+        print("\n".join(summary.lines()))
+    return 0
+
+
+def _run_local(args, store: ModelStore, version: str, encoder, update):
+    model = store.load(version, embedder=Embedder(encoder, batch_size=args.batch_size))
+    cache = open_cache(args.cache, model)
+    if args.clusters and not args.json:
+        sys.stderr.write(
+            f"clusters: sampling up to {args.cluster_sample:,} distinct headlines, embedding them "
+            f"and fitting {args.clusters} before tagging\n"
+        )
+    try:
+        return tag_file(
+            args.input,
+            args.output,
+            model,
+            text_column=args.text_column,
+            chunk_size=args.chunk_size,
+            cache=cache,
+            clusters=args.clusters,
+            cluster_sample=args.cluster_sample,
+            resume=args.resume,
+            force=args.force,
+            checkpoint_seconds=args.checkpoint_every,
+            memo_size=args.memo_size,
+            encode_batch_size=args.batch_size,
+            progress=update,
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _run_dask(args, store: ModelStore, version: str, encoder, update):
+    try:
+        from .tag_dask import ModelSpec, tag_dask
+    except ImportError as exc:  # pragma: no cover - dask is an optional extra
+        raise DataError(
+            f"the dask engine needs dask and distributed: pip install 'headline-topics[dask]' ({exc})"
+        ) from exc
+    if not args.scheduler:
+        raise ValueError("--engine dask needs --scheduler tcp://HOST:PORT (see dask-scheduler)")
+    spec = ModelSpec(
+        models_dir=str(store.root.resolve()),
+        version=version,
+        encoder=str(encoder) if encoder else None,
+        text_column=args.text_column,
+        cache_dir=str(Path(args.cache).resolve()) if args.cache else None,
+        memo_size=args.memo_size,
+        encode_batch_size=args.batch_size,
+    )
+    return tag_dask(
+        args.input,
+        args.output,
+        spec,
+        scheduler=args.scheduler,
+        blocksize=args.blocksize,
+        resume=args.resume,
+        force=args.force,
+        progress=update,
+    )
