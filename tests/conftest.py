@@ -99,3 +99,30 @@ def write_csv(path: Path, rows: list[tuple], header=("headline", "topic")) -> Pa
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+def save_model(
+    store,
+    texts: list[str],
+    labels: list[str],
+    embedder,
+    *,
+    version: str | None = None,
+    promote: bool = True,
+    head_params: dict | None = None,
+) -> str:
+    """Train a model on ``texts``/``labels`` and write it to ``store``; returns its version."""
+    from classifier.training import build_manifest, data_fingerprint, fit_model
+
+    model, info = fit_model(texts, labels, embedder, head_params=head_params)
+    manifest = build_manifest(
+        model,
+        info,
+        fingerprint=data_fingerprint(texts, labels),
+        source="test",
+        rows=len(texts),
+        skipped=0,
+    )
+    if version:
+        manifest["version"] = version
+    return store.save(model, manifest, promote=promote)

@@ -18,8 +18,7 @@ from classifier.cluster import HeadlineClusterer, cluster_headlines
 from classifier.keywords import clean_headline, cluster_keywords, headline_terms
 from classifier.model import InputError
 from classifier.store import ModelStore
-from classifier.training import build_manifest, data_fingerprint, fit_model
-from tests.conftest import ROOT, FakeEmbedder, load_project_data, write_csv
+from tests.conftest import ROOT, FakeEmbedder, load_project_data, save_model, write_csv
 
 
 # -- synthetic data ------------------------------------------------------------------------------
@@ -102,17 +101,8 @@ def fake_model(tmp_path_factory):
     rows = load_project_data()[::20]
     texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
     embedder = FakeEmbedder()
-    model, info = fit_model(texts, labels, embedder)
-    manifest = build_manifest(
-        model,
-        info,
-        fingerprint=data_fingerprint(texts, labels),
-        source="test",
-        rows=len(texts),
-        skipped=0,
-    )
     store = ModelStore(tmp_path_factory.mktemp("models"))
-    store.save(model, manifest, promote=True)
+    save_model(store, texts, labels, embedder)
     return store.load(embedder=embedder)
 
 

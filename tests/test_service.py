@@ -28,8 +28,7 @@ from classifier.service.holder import ModelHolder
 from classifier.service.settings import Settings
 from classifier.service.state import EXTENSION
 from classifier.store import HEAD_FILE, ModelError, ModelStore
-from classifier.training import build_manifest, data_fingerprint, fit_model
-from tests.conftest import ROOT, FakeEmbedder, load_project_data
+from tests.conftest import ROOT, FakeEmbedder, load_project_data, save_model
 
 TOKEN = "test-admin-token-0123456789abcdef"
 ROWS = load_project_data()
@@ -42,17 +41,7 @@ ERROR_SCHEMA_KEYS = {"status", "code", "message"}
 def train_version(store: ModelStore, rows, version: str, embedder, *, promote: bool) -> None:
     texts = [r["headline"] for r in rows]
     labels = [r["topic"] for r in rows]
-    model, info = fit_model(texts, labels, embedder)
-    manifest = build_manifest(
-        model,
-        info,
-        fingerprint=data_fingerprint(texts, labels),
-        source="test",
-        rows=len(texts),
-        skipped=0,
-    )
-    manifest["version"] = version
-    store.save(model, manifest, promote=promote)
+    save_model(store, texts, labels, embedder, version=version, promote=promote)
 
 
 @pytest.fixture(autouse=True)

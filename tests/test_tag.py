@@ -22,8 +22,7 @@ from classifier.data import DataError
 from classifier.store import ModelError, ModelStore
 from classifier.tag_output import partial_paths, read_state
 from classifier.tagging import normalise_headline, open_cache, tag_file
-from classifier.training import build_manifest, data_fingerprint, fit_model
-from tests.conftest import ROOT, FakeEmbedder, load_project_data
+from tests.conftest import ROOT, FakeEmbedder, load_project_data, save_model
 
 ROWS = load_project_data()
 TRAIN = ROWS[::16]
@@ -48,18 +47,7 @@ def _train(store: ModelStore, embedder, rows=TRAIN, version=None) -> str:
     texts = [r["headline"] for r in rows]
     labels = [r["topic"] for r in rows]
     # a light head: these tests are about the tagger, not about the model's accuracy
-    model, info = fit_model(texts, labels, embedder, head_params=FAST_HEAD)
-    manifest = build_manifest(
-        model,
-        info,
-        fingerprint=data_fingerprint(texts, labels),
-        source="test",
-        rows=len(texts),
-        skipped=0,
-    )
-    if version:
-        manifest["version"] = version
-    return store.save(model, manifest, promote=True)
+    return save_model(store, texts, labels, embedder, version=version, head_params=FAST_HEAD)
 
 
 @pytest.fixture(scope="module")

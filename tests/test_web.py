@@ -26,8 +26,7 @@ from werkzeug.serving import make_server
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
 from classifier.store import ModelStore
-from classifier.training import build_manifest, data_fingerprint, fit_model
-from tests.conftest import FakeEmbedder, load_project_data
+from tests.conftest import FakeEmbedder, load_project_data, save_model
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -53,17 +52,7 @@ def models_dir(tmp_path_factory) -> Path:
     rows = ROWS[::20]
     texts = [r["headline"] for r in rows]
     labels = [r["topic"] for r in rows]
-    model, info = fit_model(texts, labels, FakeEmbedder())
-    manifest = build_manifest(
-        model,
-        info,
-        fingerprint=data_fingerprint(texts, labels),
-        source="test",
-        rows=len(texts),
-        skipped=0,
-    )
-    manifest["version"] = "v1"
-    ModelStore(root).save(model, manifest, promote=True)
+    save_model(ModelStore(root), texts, labels, FakeEmbedder(), version="v1")
     return root
 
 
