@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ..model import TopicModel
 from ..store import CURRENT, ModelError, ModelStore
@@ -145,7 +146,8 @@ class ModelHolder:
             try:
                 model = self.store.load(version, embedder=self.embedder)
             except LOAD_ERRORS as exc:
-                self._fail(current, version, str(exc))
+                logger.warning("cannot load model %s: %s", version, exc)
+                self._fail(current, version, public_message(exc, self.store.root))
                 return current, self.last_error
             self._install(model, outcome="swapped")
             logger.info(
@@ -176,3 +178,11 @@ class ModelHolder:
                 listener(previous, version, outcome)
             except Exception:  # a metrics hiccup must never stop a model swap
                 logger.exception("model listener failed")
+
+
+def public_message(exc: BaseException, root) -> str:
+    """An error as clients may see it: no file system paths (they stay in the log)."""
+    text = (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else str(exc)
+    for path in {str(root), str(Path(root).resolve())}:
+        text = text.replace(path, "the model store")
+    return text
