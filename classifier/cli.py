@@ -273,7 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable]:
     """Sub-commands that live in their own modules (service, clustering, tagging)."""
     found = []
-    for module_name in ("classifier.serve_cli", "classifier.cluster_cli", "classifier.tag_cli"):
+    for module_name in (
+        "classifier.serve_cli",
+        "classifier.cluster_cli",
+        "classifier.tag_cli",
+        "classifier.export_cli",
+    ):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -81,9 +81,15 @@ class EncoderInfo:
     name: str
     fingerprint: str
     dimension: int
+    backend: str = "torch"
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "fingerprint": self.fingerprint, "dimension": self.dimension}
+        return {
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "dimension": self.dimension,
+            "backend": self.backend,
+        }
 
 
 class Embedder:
@@ -157,3 +163,22 @@ class Embedder:
             show_progress_bar=False,
         ).astype(np.float32, copy=False)
         return vectors[0] if single else vectors
+
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def make_embedder(model: str | os.PathLike[str] | None = None, *, backend: str = "torch", **kwargs):
+    """The encoder for a backend: ``torch`` (sentence-transformers, fp32) or an ONNX one.
+
+    ``onnx`` and ``onnx-int8`` run the same model exported by ``headline-topics export`` with
+    onnxruntime, without importing torch; keyword arguments go to the encoder's constructor
+    (``batch_size``, ``threads``; ``cache_dir`` for the ONNX ones).
+    """
+    if backend == "torch":
+        return Embedder(model, **kwargs)
+    if backend in BACKENDS:
+        from .onnx_encoder import OnnxEncoder
+
+        return OnnxEncoder(model, backend=backend, **kwargs)
+    raise EncoderError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -1,0 +1,368 @@
+"""Encoder backends side by side, in one run: speed, start-up, memory, agreement and accuracy.
+
+    .venv/bin/python bench/encode.py [--rounds 3] [--threads N] [--backends torch,onnx,onnx-int8,torch-bf16]
+                                     [--cache-dir DIR] [--no-retrain]
+
+For each backend (``torch`` = sentence-transformers fp32, today's default; ``onnx`` = the fp32
+export; ``onnx-int8`` = the dynamic int8 export; ``torch-bf16`` = torch with bf16 weights, for AMX):
+
+1. start to ready: a fresh process imports the encoder, reads its fingerprint and embeds one
+   headline; wall time from spawning it until it says so, and its RSS then (median of rounds);
+2. headlines/s at batch 1, 32 and 128 on real headlines (../shared/data/cap_nyt_dev.csv), each
+   backend in its own process, the backends taking turns in every round so that load from other
+   programs weighs on all alike (medians over rounds);
+3. agreement with torch fp32: cosine between the two vectors of each headline (mean, minimum);
+4. on all of cap_nyt_dev.csv: the shipped head (trained on torch vectors) fed this backend's
+   vectors, and a head trained the shipped way (data/headlines.csv, the manifest's head
+   parameters) on this backend's vectors: share of headlines whose top topic equals the shipped
+   model's on torch vectors, and macro-F1.
+
+Targets (issue 8), as ratios against torch in the same run: >= 2x headlines/s at batch 32 and
+>= 3x at batch 1; macro-F1 within 0.01 of torch and >= 98% identical top topics.
+Skips (exit 0) when the shared data is absent. Exports are made first if missing (not timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, read_cap, shared_file, table  # noqa: E402
+from classifier.data import read_labelled  # noqa: E402
+
+BACKENDS = ("torch", "onnx", "onnx-int8", "torch-bf16")
+SPEED_HEADLINES = 2048
+BATCH1_HEADLINES = 256
+EMBED_BATCH = 64
+
+
+# -- the child: one backend in its own process ------------------------------------------------
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def make_encoder(backend: str, threads: int, cache_dir: str | None):
+    from classifier.embedding import make_embedder
+
+    if backend == "torch-bf16":
+        import torch
+
+        encoder = make_embedder(backend="torch", threads=threads, batch_size=EMBED_BATCH)
+        encoder._load().to(torch.bfloat16)  # bench-only: AMX bf16 matmuls
+        return encoder
+    kwargs = {"cache_dir": cache_dir, "auto_export": False} if backend.startswith("onnx") else {}
+    return make_embedder(backend=backend, threads=threads, batch_size=EMBED_BATCH, **kwargs)
+
+
+def speed(encoder, items: list[str], batch: int) -> float:
+    """Headlines/s when they arrive in batches of ``batch`` (one string at batch 1)."""
+    started = time.perf_counter()
+    for start in range(0, len(items), batch):
+        chunk = items[start : start + batch]
+        encoder.encode(chunk[0] if batch == 1 else chunk, batch_size=batch)
+    return len(items) / (time.perf_counter() - started)
+
+
+def child(args: argparse.Namespace) -> int:
+    """Load, say READY, then answer commands (one JSON object per line) until told to quit."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    warnings.filterwarnings("ignore")
+    encoder = make_encoder(args.child, args.threads, args.cache_dir)
+    encoder.info()  # what loading a head does: fingerprint and dimension
+    encoder.encode("Warm-up headline so the first request is not the slow one")
+    ready = {"ready": True, "rss_mb": rss_mb()}
+    print(json.dumps(ready), flush=True)
+    if args.ready_only:
+        return 0
+    # Later calls come from another thread, as in the service (warm-up in the main thread, then
+    # the micro-batcher's thread): under load, libgomp made torch calls from the thread that
+    # first used it many times slower than calls from a second one (see bench/service.py).
+    worker = ThreadPoolExecutor(max_workers=1)
+    texts = {}
+    for line in sys.stdin:
+        command = json.loads(line)
+        op = command["op"]
+        if op == "quit":
+            return 0
+        if op == "texts":
+            with open(command["path"], encoding="utf-8") as handle:
+                texts[command["name"]] = json.load(handle)
+            reply = {"n": len(texts[command["name"]])}
+        elif op == "speed":
+            batch, items = command["batch"], texts[command["name"]][: command["n"]]
+            reply = {"hps": worker.submit(speed, encoder, items, batch).result()}
+        elif op == "embed":
+            job = worker.submit(encoder.encode, texts[command["name"]], batch_size=EMBED_BATCH)
+            vectors = job.result()
+            # bf16 vectors are normalised in bf16; a head expects length 1 in float32
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            np.save(command["out"], vectors)
+            reply = {"shape": list(vectors.shape)}
+        elif op == "rss":
+            reply = {"rss_mb": rss_mb()}
+        else:
+            reply = {"error": f"unknown op {op}"}
+        print(json.dumps(reply), flush=True)
+    return 0
+
+
+class Child:
+    """A running backend process and its command pipe."""
+
+    def __init__(self, backend: str, threads: int, cache_dir: str, ready_only: bool = False):
+        command = [sys.executable, __file__, "--child", backend, "--threads", str(threads)]
+        command += ["--cache-dir", cache_dir] + (["--ready-only"] if ready_only else [])
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        }
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        line = self.proc.stdout.readline()
+        self.ready_s = time.perf_counter() - started
+        if not line:
+            raise RuntimeError(f"the {backend} child died before it was ready")
+        self.ready = json.loads(line)
+
+    def ask(self, **command) -> dict:
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(BrokenPipeError, json.JSONDecodeError):
+                self.ask(op="quit")
+            self.proc.wait(timeout=30)
+
+
+# -- the parent ------------------------------------------------------------------------------------
+def ensure_exports(backends: list[str], cache_dir: str) -> None:
+    from classifier.export import export_encoder
+
+    for backend in backends:
+        if backend.startswith("onnx"):
+            result = export_encoder(backend=backend, cache_dir=cache_dir)
+            state = "exported" if result.created else "found"
+            print(f"{backend}: {state} {result.folder}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=len(os.sched_getaffinity(0)), help="encoder threads"
+    )
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--cache-dir", help="ONNX exports (default: <models>/encoders)")
+    parser.add_argument(
+        "--no-retrain", action="store_true", help="skip training a head per backend"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--ready-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+
+    warnings.filterwarnings("ignore")
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from classifier.export import default_cache_dir
+
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if unknown := set(backends) - set(BACKENDS):
+        parser.error(f"unknown backends {sorted(unknown)}; choose from {', '.join(BACKENDS)}")
+    if "torch" not in backends:
+        backends.insert(0, "torch")  # the baseline every ratio is against
+    texts, truth = read_cap(shared_file("cap_nyt_dev.csv"))
+    train = read_labelled(ROOT / "data" / "headlines.csv")
+    cache_dir = str(args.cache_dir or default_cache_dir())
+    ensure_exports(backends, cache_dir)
+    work = Path(tempfile.mkdtemp(prefix="bench-encode-"))
+    sample = [t for t in texts if t.strip()]
+    random.Random(13).shuffle(sample)
+    files = {"speed": sample[:SPEED_HEADLINES], "cap": texts, "train": train.texts}
+    for name, items in files.items():
+        (work / f"{name}.json").write_text(json.dumps(items), encoding="utf-8")
+    print(
+        f"{len(texts)} headlines from cap_nyt_dev.csv; {args.threads} encoder threads; "
+        f"{args.rounds} rounds; load average now {os.getloadavg()[0]:.1f} "
+        f"(other programs on the CPU make every figure noisier; ratios share the noise)"
+    )
+
+    ready: dict[str, list[tuple[float, float]]] = {b: [] for b in backends}
+    for _ in range(args.rounds):
+        for backend in backends:
+            c = Child(backend, args.threads, cache_dir, ready_only=True)
+            ready[backend].append((c.ready_s, c.ready["rss_mb"]))
+            c.proc.wait(timeout=60)
+
+    children = {b: Child(b, args.threads, cache_dir) for b in backends}
+    try:
+        for c in children.values():
+            c.ask(op="texts", name="speed", path=str(work / "speed.json"))
+        speed: dict[str, dict[int, list[float]]] = {b: {1: [], 32: [], 128: []} for b in backends}
+        for _ in range(args.rounds):
+            for batch, n in ((1, BATCH1_HEADLINES), (32, SPEED_HEADLINES), (128, SPEED_HEADLINES)):
+                for backend, c in children.items():
+                    speed[backend][batch].append(
+                        c.ask(op="speed", name="speed", batch=batch, n=n)["hps"]
+                    )
+        peak = {b: c.ask(op="rss")["rss_mb"] for b, c in children.items()}
+        vectors: dict[str, dict[str, np.ndarray]] = {}
+        for backend, c in children.items():
+            vectors[backend] = {}
+            for name in ("cap", "train") if not args.no_retrain else ("cap",):
+                c.ask(op="texts", name=name, path=str(work / f"{name}.json"))
+                out = work / f"{backend}-{name}.npy"
+                c.ask(op="embed", name=name, out=str(out))
+                vectors[backend][name] = np.load(out)
+    finally:
+        for c in children.values():
+            c.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    base = {k: statistics.median(v) for k, v in speed["torch"].items()}
+    rows = []
+    for backend in backends:
+        med = {k: statistics.median(v) for k, v in speed[backend].items()}
+        ready_s = statistics.median(r[0] for r in ready[backend])
+        ready_rss = statistics.median(r[1] for r in ready[backend])
+        rows.append(
+            [backend, med[1], med[32], med[128]]
+            + [f"{med[k] / base[k]:.2f}x" for k in (1, 32, 128)]
+            + [f"{ready_s:.2f}", f"{ready_rss:.0f}", f"{peak[backend]:.0f}"]
+        )
+    print("\n1. speed (headlines/s, medians of rounds; x = ratio to torch fp32 in this run)")
+    print(
+        table(
+            [
+                "backend",
+                "b1 h/s",
+                "b32 h/s",
+                "b128 h/s",
+                "b1 x",
+                "b32 x",
+                "b128 x",
+                "start-to-ready s",
+                "RSS ready MB",
+                "RSS after bench MB",
+            ],
+            rows,
+        )
+    )
+    accuracy = accuracy_rows(backends, vectors, texts, truth, train, not args.no_retrain)
+    print("\n2. agreement with torch fp32 and accuracy on all of cap_nyt_dev.csv")
+    print(
+        "   same top = share of headlines whose top topic equals the shipped model's on torch vectors"
+    )
+    headers = ["backend", "cos mean", "cos min", "shipped head: same top", "macro-F1", "dF1"]
+    if not args.no_retrain:
+        headers += ["head trained on backend: same top", "macro-F1", "dF1"]
+    shown = [[f"{v:.2%}" if i in (3, 6) else v for i, v in enumerate(row)] for row in accuracy]
+    print(table(headers, shown))
+    print("\n3. targets (issue 8) per backend")
+    for row, acc in zip(rows, accuracy, strict=True):
+        if row[0] == "torch":
+            continue
+        b1, b32 = float(row[4][:-1]), float(row[5][:-1])
+        ok = {
+            "b1 >= 3x": b1 >= 3,
+            "b32 >= 2x": b32 >= 2,
+            "shipped head F1 within 0.01": abs(acc[5]) <= 0.01,
+            "shipped head same top >= 98%": acc[3] >= 0.98,
+        }
+        if not args.no_retrain:
+            ok["own head F1 within 0.01"] = abs(acc[8]) <= 0.01
+            ok["own head same top >= 98%"] = acc[6] >= 0.98
+        print(
+            f"   {row[0]:<11} "
+            + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in ok.items())
+        )
+    return 0
+
+
+class RecordedEncoder:
+    """Stands in for the encoder a head was trained on: the head is fed precomputed vectors."""
+
+    def __init__(self, manifest: dict) -> None:
+        from classifier.embedding import EncoderInfo
+
+        recorded = manifest["embedding"]
+        self._info = EncoderInfo(recorded["name"], recorded["fingerprint"], recorded["dimension"])
+        self.dimension = recorded["dimension"]
+
+    def info(self):
+        return self._info
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine per row, renormalised: bf16 vectors are only approximately of length 1."""
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def accuracy_rows(backends, vectors, texts, truth, train, retrain: bool):
+    from classifier.metrics import classification_metrics
+    from classifier.store import ModelStore
+    from classifier.training import fit_model
+
+    store = ModelStore(ROOT / "models")
+    version = store.current_version()
+    stand_in = RecordedEncoder(store.read_manifest(version))
+    shipped = store.load(version, embedder=stand_in)
+    labels = shipped.labels
+    label_array = np.asarray(labels, dtype=object)
+
+    def score(model, embeddings):
+        proba = model.predict_proba(texts, embeddings=embeddings)
+        top = label_array[proba.argmax(axis=1)]
+        return top, classification_metrics(truth, top, proba.max(axis=1), labels)["macro_f1"]
+
+    reference_top, reference_f1 = score(shipped, vectors["torch"]["cap"])
+    rows = []
+    for backend in backends:
+        cap = vectors[backend]["cap"]
+        agreement = cosines(cap, vectors["torch"]["cap"])
+        top, f1 = score(shipped, cap)
+        row = [backend, float(agreement.mean()), float(agreement.min())]
+        row += [float(np.mean(top == reference_top)), f1, f1 - reference_f1]
+        if retrain:
+            # the shipped recipe (same data, groups and head parameters), on this backend's vectors
+            own, _ = fit_model(
+                train.texts,
+                train.labels,
+                stand_in,
+                embeddings=vectors[backend]["train"],
+                head_params=shipped.manifest["head_params"],
+                groups=train.groups,
+            )
+            top, f1 = score(own, cap)
+            row += [float(np.mean(top == reference_top)), f1, f1 - reference_f1]
+        rows.append(row)
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(main())

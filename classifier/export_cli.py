@@ -1,0 +1,62 @@
+"""``headline-topics export``: make the ONNX encoders once, so serving and tagging skip torch.
+
+headline-topics export                      # both: onnx (fp32) and onnx-int8
+headline-topics export --backend onnx-int8 --force
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import config
+
+BACKEND_CHOICES = ("onnx", "onnx-int8", "all")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import ENCODERS_DIR, ONNX_BACKENDS, export_encoder
+
+    if args.cache_dir:
+        cache_dir = Path(args.cache_dir)
+    else:
+        cache_dir = Path(args.models_dir or config.models_dir()) / ENCODERS_DIR
+    backends = ONNX_BACKENDS if args.backend == "all" else (args.backend,)
+    encoder = args.encoder or config.encoder_path()
+    for backend in backends:
+        result = export_encoder(encoder, backend=backend, cache_dir=cache_dir, force=args.force)
+        meta = result.meta
+        size_mb = meta["files"]["model.onnx"]["size"] / 1e6
+        check = meta["check"]
+        if result.created:
+            head = f"{backend}: exported to {result.folder} ({size_mb:.1f} MB) in {meta['export']['seconds']:.1f} s"
+        else:
+            head = f"{backend}: already exported at {result.folder} ({size_mb:.1f} MB; --force redoes it)"
+        sys.stdout.write(head + "\n")
+        sys.stdout.write(
+            f"  vs torch on {check['probes']} probe headlines: mean cosine {check['mean_cosine']:.4f}, "
+            f"min {check['min_cosine']:.4f}, max difference {check['max_abs_diff']:.1e}; "
+            f"fingerprint {meta['fingerprint'][:12]}"
+            + (" (same as torch)" if meta["fingerprint"] == meta["source"]["fingerprint"] else "")
+            + "\n"
+        )
+    return 0
+
+
+def register(add) -> None:
+    export = add(
+        "export",
+        cmd_export,
+        "export the encoder to ONNX fp32 / int8 for torch-free serving (cached under models/)",
+    )
+    export.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default="all",
+        help="which export to make (default: all)",
+    )
+    export.add_argument(
+        "--force", action="store_true", help="export again even if a valid export exists"
+    )
+    export.add_argument("--cache-dir", help="where exports live (default: <models-dir>/encoders)")

@@ -1,0 +1,276 @@
+"""Sentence embeddings with onnxruntime: the bundled encoder without torch.
+
+Importing torch and sentence-transformers takes most of a service's start-up (about 3.7 s of
+3.8 s here) and most of its memory (about 440 MB). The same model exported to ONNX runs with
+onnxruntime, the ``tokenizers`` package and numpy only; the fp32 export gives the same vectors
+as sentence-transformers, and the dynamic int8 one is about twice as fast on a CPU with VNNI/AMX.
+
+This module must never import torch or sentence-transformers, not even indirectly: the exports it
+reads are made by :mod:`classifier.export`, which does, and which it runs in a child process when
+an export is missing so that this process stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embedding import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MODEL_NAME,
+    EncoderError,
+    EncoderInfo,
+    resolve_model_path,
+)
+from .export import (
+    MODEL_FILE,
+    ONNX_BACKENDS,
+    TOKENIZER_FILE,
+    default_cache_dir,
+    find_export,
+)
+
+logger = logging.getLogger(__name__)
+
+EXPORT_TIMEOUT_S = 900
+# Most headlines onnxruntime sees in one run. Sorted by length, smaller runs pad less, and on
+# this 2-core CPU int8 runs of 32 beat runs of 128 (a call of 128 random headlines: ~990 vs
+# ~440 headlines/s); the caller's batch_size still applies when it is smaller.
+MAX_RUN = 32
+
+
+class OnnxSession:
+    """One export folder loaded for inference: tokenizer, onnxruntime session, pooling.
+
+    Kept apart from :class:`OnnxEncoder` so the exporter can check a freshly written folder with
+    exactly the code that will serve it.
+    """
+
+    def __init__(self, folder: Path, meta: dict[str, Any], *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.folder = Path(folder)
+        self.meta = meta
+        self.dimension = int(meta["dimension"])
+        self.lowercase = bool(meta.get("lowercase", False))
+        self.pad_id = int(meta.get("pad_id", 0))
+        try:
+            tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+        except Exception as exc:  # the Rust library raises plain Exceptions for a bad file
+            raise EncoderError(f"cannot read the tokenizer in {self.folder}: {exc}") from exc
+        # Pad per batch ourselves (after sorting by length); truncate like sentence-transformers.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(int(meta["max_seq_length"]))
+        self.tokenizer = tokenizer
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.inter_op_num_threads = 1
+        if threads:
+            options.intra_op_num_threads = int(threads)
+        # Spinning threads keep a core busy between calls; with several workers or a busy
+        # machine that steals the cores the other requests need. The latency cost is small.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(
+                str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types for bad files
+            raise EncoderError(
+                f"cannot load the ONNX encoder {self.folder / MODEL_FILE}: {exc}; "
+                f"re-create it with 'headline-topics export --backend {meta.get('backend')} --force'"
+            ) from exc
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.output_name = self.session.get_outputs()[0].name
+
+    @property
+    def threads(self) -> int:
+        return int(self.session.get_session_options().intra_op_num_threads)
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        """L2-normalised mean-pooled vectors, shape ``(n, d)``, in the order given.
+
+        Headlines are sorted by token length and run in groups of at most ``MAX_RUN`` so that
+        each group pads to its own longest member, not to the longest headline in the call.
+        """
+        step = max(1, min(batch_size, MAX_RUN))
+        if self.lowercase:
+            texts = [t.lower() for t in texts]
+        encodings = self.tokenizer.encode_batch(list(texts))
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        order = np.argsort(-lengths, kind="stable")
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), step):
+            rows = order[start : start + step]
+            width = int(lengths[rows].max())
+            ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            types = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                encoding = encodings[i]
+                n = len(encoding.ids)
+                ids[r, :n] = encoding.ids
+                mask[r, :n] = 1
+                types[r, :n] = encoding.type_ids
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            feeds = {name: value for name, value in feeds.items() if name in self.input_names}
+            hidden = self.session.run([self.output_name], feeds)[0]
+            out[rows] = mean_pool_normalise(hidden, mask)
+        return out
+
+
+def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Average the token vectors a headline really has (not its padding), then scale to length 1.
+
+    The same arithmetic as sentence-transformers' Pooling(mean) + Normalize modules, including
+    their epsilons, so the fp32 export reproduces its vectors.
+    """
+    weights = mask.astype(np.float32)
+    summed = np.einsum("bsd,bs->bd", hidden.astype(np.float32, copy=False), weights)
+    counts = np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None)
+    pooled = summed / counts
+    norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return (pooled / norms).astype(np.float32, copy=False)
+
+
+class OnnxEncoder:
+    """The encoder of :class:`classifier.embedding.Embedder`, served by onnxruntime.
+
+    Same interface (``encode``, ``info``, ``dimension``, ``name``, ``path``, ``batch_size``);
+    ``backend`` is ``onnx`` (fp32: the same vectors as torch, so it shares torch's fingerprint and
+    serves heads trained on torch embeddings) or ``onnx-int8`` (dynamic int8 weights: close but
+    not equal vectors, so it has its own fingerprint and a head must be trained on it).
+
+    The export is looked up under ``cache_dir`` (default ``<models>/encoders``) on first use;
+    when it is missing it is made once by a child process (``auto_export``), or refused with the
+    command that makes it.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        backend: str = "onnx-int8",
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        auto_export: bool = True,
+    ) -> None:
+        if backend not in ONNX_BACKENDS:
+            raise EncoderError(
+                f"unknown ONNX backend {backend!r}; choose one of {', '.join(ONNX_BACKENDS)}"
+            )
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, not {threads}")
+        self.path = resolve_model_path(model)
+        self.name = (
+            DEFAULT_MODEL_NAME if model in (None, "", DEFAULT_MODEL_NAME) else self.path.name
+        )
+        self.backend = backend
+        self.batch_size = batch_size
+        self.threads = threads
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.auto_export = auto_export
+        self._meta: dict[str, Any] | None = None
+        self._folder: Path | None = None
+        self._session: OnnxSession | None = None
+        self._lock = threading.Lock()
+
+    # -- finding (and if needed making) the export ----------------------------------------
+    def _locate(self) -> tuple[Path, dict[str, Any]]:
+        if self._meta is not None and self._folder is not None:
+            return self._folder, self._meta
+        with self._lock:
+            if self._meta is None:
+                found = find_export(self.path, self.backend, self.cache_dir)
+                if found is None:
+                    if not self.auto_export:
+                        raise EncoderError(
+                            f"no {self.backend} export of {self.path} in {self.cache_dir}: "
+                            f"run 'headline-topics export --backend {self.backend}'"
+                        )
+                    self._export_in_child()
+                    found = find_export(self.path, self.backend, self.cache_dir)
+                    if found is None:
+                        raise EncoderError(
+                            f"exporting {self.backend} finished but no export is in {self.cache_dir}"
+                        )
+                self._folder, self._meta = found
+        return self._folder, self._meta
+
+    def _export_in_child(self) -> None:
+        """Run ``headline-topics export`` in a child so torch is never imported here."""
+        logger.warning(
+            "no %s export of the encoder in %s yet: exporting it once (takes ~15 s)",
+            self.backend,
+            self.cache_dir,
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "classifier.cli",
+            "export",
+            "--backend",
+            self.backend,
+            "--encoder",
+            str(self.path),
+            "--cache-dir",
+            str(self.cache_dir),
+        ]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S, env=env
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EncoderError(f"exporting the {self.backend} encoder failed: {exc}") from exc
+        if done.returncode != 0:
+            detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise EncoderError(f"exporting the {self.backend} encoder failed: {detail}")
+
+    def _load(self) -> OnnxSession:
+        if self._session is not None:
+            return self._session
+        folder, meta = self._locate()
+        with self._lock:
+            if self._session is None:
+                logger.info("loading %s encoder from %s", self.backend, folder)
+                self._session = OnnxSession(folder, meta, threads=self.threads)
+        return self._session
+
+    # -- the Embedder interface -----------------------------------------------------------
+    @property
+    def folder(self) -> Path:
+        """The export folder in use (found or made on first access)."""
+        return self._locate()[0]
+
+    @property
+    def dimension(self) -> int:
+        return int(self._locate()[1]["dimension"])
+
+    def info(self) -> EncoderInfo:
+        _, meta = self._locate()
+        return EncoderInfo(self.name, meta["fingerprint"], int(meta["dimension"]), self.backend)
+
+    def encode(self, texts: str | Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """Embed one headline (shape ``(d,)``) or many (shape ``(n, d)``), float32, length 1."""
+        single = isinstance(texts, str)
+        batch = [texts] if single else list(texts)
+        for i, text in enumerate(batch):
+            if not isinstance(text, str):
+                raise TypeError(f"headline {i} is {type(text).__name__}, not text")
+        if not batch:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._load().encode(batch, batch_size or self.batch_size)
+        return vectors[0] if single else vectors
