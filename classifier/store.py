@@ -133,6 +133,17 @@ class ModelStore:
         return name
 
     # -- writing ---------------------------------------------------------------------------
+    def unique_version(self, name: str) -> str:
+        """``name``, or ``name-2``, ``name-3``... when a version of that name exists already.
+
+        Names carry the time to the second and the data fingerprint, so two trainings on the same
+        data within one second would otherwise collide.
+        """
+        candidate, n = name, 2
+        while self.path_of(candidate).exists():
+            candidate, n = f"{name}-{n}", n + 1
+        return candidate
+
     def save(self, model: TopicModel, manifest: dict[str, Any], *, promote: bool) -> str:
         """Write a new version folder completely, then (optionally) make it current."""
         version = manifest["version"]

@@ -223,6 +223,7 @@ def train_from_file(
         rows=data.rows_read,
         skipped=len(data.problems),
     )
+    manifest["version"] = store.unique_version(manifest["version"])
     if promote == "always":
         do_promote, reason = True, "promotion forced"
     elif promote == "never":

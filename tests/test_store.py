@@ -179,3 +179,9 @@ def test_no_current_model_is_explained(store):
     (store.root / CURRENT).write_text("v9\n")
     with pytest.raises(ModelError, match="'v9' not found"):
         store.load()
+
+
+def test_same_second_versions_get_a_suffix(store, fake_embedder):
+    _save(store, fake_embedder, version="v1")
+    assert store.unique_version("v1") == "v1-2"
+    assert store.unique_version("v9") == "v9"
