@@ -138,9 +138,10 @@ def _check_backend(backend: str) -> None:
 
 def _read_meta(folder: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
+    return meta if isinstance(meta, dict) and isinstance(meta.get("source"), dict) else None
 
 
 def check_export(folder: Path, meta: dict[str, Any], *, verify_hashes: bool = False) -> None:
@@ -419,10 +420,10 @@ def export_encoder(
     root = Path(cache_dir) if cache_dir else default_cache_dir()
     root.mkdir(parents=True, exist_ok=True)
     if not force and (found := find_export(source, backend, root, verify_hashes=True)):
-        return ExportResult(found[0], found[1], created=False)
+        return ExportResult(found[0], _refresh_stamp(found[0], found[1], source), False)
     with _lock(root):
         if not force and (found := find_export(source, backend, root, verify_hashes=True)):
-            return ExportResult(found[0], found[1], created=False)
+            return ExportResult(found[0], _refresh_stamp(found[0], found[1], source), False)
         started = time.perf_counter()
         spec = read_source_spec(source)
         source_fp = fingerprint_model_dir(source)
@@ -484,6 +485,24 @@ def export_encoder(
             raise
     logger.info("wrote %s in %.1f s", final, meta["export"]["seconds"])
     return ExportResult(final, meta, created=True)
+
+
+def _refresh_stamp(folder: Path, meta: dict[str, Any], source: Path) -> dict[str, Any]:
+    """Record the source's current path and stamps after a match by fingerprint, so the next
+    start-up finds the export without hashing the source again."""
+    stamp = source_stamp(source)
+    if meta["source"].get("stamp") == stamp and meta["source"].get("path") == str(source):
+        return meta
+    meta = {**meta, "source": {**meta["source"], "path": str(source), "stamp": stamp}}
+    body = (json.dumps(meta, indent=2) + "\n").encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{META_FILE}.")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(body)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, folder / META_FILE)
+    return meta
 
 
 def _replace_folder(staging: Path, final: Path) -> None:

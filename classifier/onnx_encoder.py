@@ -256,6 +256,15 @@ class OnnxEncoder:
         return self._locate()[0]
 
     @property
+    def source_fingerprint(self) -> str:
+        """The fingerprint of the torch model this was exported from (what torch heads record).
+
+        For ``onnx`` it equals ``info().fingerprint``; for ``onnx-int8`` it lets a caller that
+        has decided to accept torch-trained heads on int8 (see docs/sections/speed.md) say so.
+        """
+        return str(self._locate()[1]["source"]["fingerprint"])
+
+    @property
     def dimension(self) -> int:
         return int(self._locate()[1]["dimension"])
 

@@ -29,6 +29,7 @@ from classifier.export import (
     encoder_fingerprint,
     export_encoder,
     find_export,
+    source_stamp,
 )
 from classifier.onnx_encoder import OnnxEncoder
 from classifier.store import ModelError, ModelStore, check_encoder
@@ -312,7 +313,7 @@ def test_a_damaged_export_is_refused_with_the_fix(tmp_path, onnx_cache):
         OnnxEncoder(backend="onnx-int8", cache_dir=tmp_path).encode("x")
 
 
-def test_changed_source_stamps_fall_back_to_the_fingerprint(tmp_path, onnx_cache):
+def test_changed_source_stamps_fall_back_to_the_fingerprint(tmp_path, onnx_cache, real_embedder):
     source = find_export(None, "onnx-int8", onnx_cache)[0]
     folder = tmp_path / source.name
     shutil.copytree(source, folder)
@@ -321,7 +322,13 @@ def test_changed_source_stamps_fall_back_to_the_fingerprint(tmp_path, onnx_cache
     (folder / META_FILE).write_text(json.dumps(meta))
     found = find_export(None, "onnx-int8", tmp_path)
     assert found is not None and found[0] == folder
-    folder.rename(tmp_path / "onnx-int8-000000000000")  # neither stamp nor fingerprint match
+    again = export_encoder(backend="onnx-int8", cache_dir=tmp_path)  # records the new stamps
+    assert not again.created and again.folder == folder
+    assert json.loads((folder / META_FILE).read_text())["source"]["stamp"] == source_stamp(
+        real_embedder.path
+    )
+    (folder / META_FILE).write_text(json.dumps(meta))  # stale stamps again, and
+    folder.rename(tmp_path / "onnx-int8-000000000000")  # a name the fingerprint does not give
     assert find_export(None, "onnx-int8", tmp_path) is None
 
 
