@@ -5,7 +5,10 @@
    regression and MiniLM + logistic regression on the same split;
 3. expected calibration error of the confidences.
 
-    .venv/bin/python bench/accuracy.py [--seed 0]
+    .venv/bin/python bench/accuracy.py [--seed 0] [--backend torch|onnx|onnx-int8]
+
+The encoder is the one the shipped model was trained on (its manifest says which) unless
+``--backend`` names another; every row of the run uses that same encoder.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sklearn.model_selection import train_test_split
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, read_cap, shared_file, table  # noqa: E402
-from classifier.embedding import Embedder  # noqa: E402
+from classifier.embedding import BACKENDS, embedder_for  # noqa: E402
 from classifier.metrics import classification_metrics  # noqa: E402
 from classifier.store import ModelStore  # noqa: E402
 from classifier.training import fit_model  # noqa: E402
@@ -40,19 +43,21 @@ def score(name, truth, predicted, confidence, labels):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backend", choices=BACKENDS, help="default: the shipped model's")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
     logging.basicConfig(level=logging.WARNING)
     texts, truth = read_cap(shared_file("cap_nyt_dev.csv"))
     truth_arr = np.asarray(truth, dtype=object)
 
-    embedder = Embedder()
+    store = ModelStore(ROOT / "models")
+    embedder = embedder_for(store.read_manifest(), backend=args.backend)
     started = time.perf_counter()
     embeddings = embedder.encode(texts)
     encode_s = time.perf_counter() - started
-    print(f"cap_nyt_dev.csv: {len(texts)} headlines, encoded in {encode_s:.1f} s")
+    backend = embedder.info().backend
+    print(f"cap_nyt_dev.csv: {len(texts)} headlines, encoded with {backend} in {encode_s:.1f} s")
 
-    store = ModelStore(ROOT / "models")
     shipped = store.load(embedder=embedder)
     labels = shipped.labels
     proba = shipped.predict_proba(texts, embeddings=embeddings)

@@ -13,12 +13,16 @@ from collections.abc import Callable, Iterable, Sequence
 
 from . import config
 from .data import DataError
-from .embedding import Embedder, EncoderError
+from .embedding import BACKENDS, EncoderError, embedder_for, make_embedder
 from .model import InputError
 from .store import ModelError, ModelStore
 
 logger = logging.getLogger("headline_topics")
 
+BACKEND_HELP = (
+    "encoder backend: torch, onnx or onnx-int8 (default: $HEADLINE_TOPICS_ENCODER_BACKEND, "
+    "else the one the model was trained on)"
+)
 EXPECTED_ERRORS = (DataError, ModelError, EncoderError, InputError, ValueError, OSError)
 
 
@@ -26,16 +30,27 @@ def _store(args: argparse.Namespace) -> ModelStore:
     return ModelStore(args.models_dir or config.models_dir())
 
 
-def _embedder(args: argparse.Namespace) -> Embedder:
-    return Embedder(args.encoder or config.encoder_path())
+def _embedder(args: argparse.Namespace):
+    """The encoder for new work (training, clustering without a model): --backend or the default."""
+    backend = getattr(args, "backend", None) or config.encoder_backend() or config.DEFAULT_BACKEND
+    return make_embedder(
+        args.encoder or config.encoder_path(),
+        backend=backend,
+        cache_dir=config.encoder_cache_dir(args.models_dir),
+    )
 
 
 def _load_model(args: argparse.Namespace):
+    """A saved model with the encoder it was trained on (or the one --backend names)."""
     store = _store(args)
     name = store.resolve(getattr(args, "model", None))
-    manifest = store.read_manifest(name)
-    encoder = args.encoder or config.encoder_path() or manifest["embedding"].get("path")
-    return store.load(name, embedder=Embedder(encoder))
+    embedder = embedder_for(
+        store.read_manifest(name),
+        encoder=args.encoder,
+        backend=getattr(args, "backend", None),
+        models_dir=store.root,
+    )
+    return store.load(name, embedder=embedder)
 
 
 def _emit(line: str) -> None:
@@ -95,6 +110,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                     "accuracy": metrics.get("accuracy"),
                     "ece": metrics.get("ece"),
                     "rows": manifest.get("data", {}).get("rows_used"),
+                    "backend": manifest.get("embedding", {}).get("backend") or "torch",
                     "data": manifest.get("data", {}).get("source"),
                 }
             )
@@ -107,7 +123,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         _emit(f"no models in {store.root}")
         return 0
     _emit(
-        f"{'':2}{'version':<30} {'created':<26} {'macro-F1':>8} {'acc':>7} {'ECE':>7} {'rows':>6}  data"
+        f"{'':2}{'version':<30} {'created':<26} {'macro-F1':>8} {'acc':>7} {'ECE':>7} {'rows':>6}  "
+        f"{'backend':<10} data"
     )
     for row in rows:
         mark = "* " if row["current"] else "  "
@@ -116,7 +133,8 @@ def cmd_models(args: argparse.Namespace) -> int:
             continue
         _emit(
             f"{mark}{row['version']:<30} {row['created']:<26} {_num(row['macro_f1']):>8} "
-            f"{_num(row['accuracy']):>7} {_num(row['ece']):>7} {row['rows'] or '':>6}  {row['data']}"
+            f"{_num(row['accuracy']):>7} {_num(row['ece']):>7} {row['rows'] or '':>6}  "
+            f"{row['backend']:<10} {row['data']}"
         )
     return 0
 
@@ -217,7 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str):
+    def add(
+        name: str,
+        handler: Callable[[argparse.Namespace], int],
+        help_text: str,
+        *,
+        backend_help: str | None = BACKEND_HELP,
+    ):
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
         command.add_argument(
@@ -226,9 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--encoder", help="local sentence-transformers folder (default: bundled MiniLM)"
         )
+        if backend_help:
+            command.add_argument("--backend", choices=BACKENDS, help=backend_help)
         return command
 
-    train = add("train", cmd_train, "train a new model version from labelled headlines (CSV/JSONL)")
+    train = add(
+        "train",
+        cmd_train,
+        "train a new model version from labelled headlines (CSV/JSONL)",
+        backend_help="encoder backend the head is trained on, and later served with "
+        f"(default: $HEADLINE_TOPICS_ENCODER_BACKEND, else {config.DEFAULT_BACKEND})",
+    )
     train.add_argument("data", help="CSV or JSONL with 'headline' and 'topic'")
     train.add_argument(
         "--priors",
@@ -248,10 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--force-promote", action="store_true", help="make it current even if it scores worse"
     )
 
-    models = add("models", cmd_models, "list model versions with their metrics")
+    models = add("models", cmd_models, "list model versions with their metrics", backend_help=None)
     models.add_argument("--json", action="store_true")
 
-    promote = add("promote", cmd_promote, "make a model version current (also for rollback)")
+    promote = add(
+        "promote",
+        cmd_promote,
+        "make a model version current (also for rollback)",
+        backend_help=None,
+    )
     promote.add_argument("version")
 
     evaluate = add("evaluate", cmd_evaluate, "score a model on a labelled file")

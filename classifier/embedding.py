@@ -11,12 +11,15 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from . import config
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,9 @@ class EncoderInfo:
     fingerprint: str
     dimension: int
     backend: str = "torch"
+    # The fingerprint of the model folder the vectors come from, whatever the backend: heads
+    # trained on one backend can tell that another backend runs the same encoder.
+    source_fingerprint: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -89,6 +95,7 @@ class EncoderInfo:
             "fingerprint": self.fingerprint,
             "dimension": self.dimension,
             "backend": self.backend,
+            "source_fingerprint": self.source_fingerprint or self.fingerprint,
         }
 
 
@@ -146,7 +153,8 @@ class Embedder:
         return int(getter())
 
     def info(self) -> EncoderInfo:
-        return EncoderInfo(self.name, fingerprint_model_dir(self.path), self.dimension)
+        fingerprint = fingerprint_model_dir(self.path)
+        return EncoderInfo(self.name, fingerprint, self.dimension, "torch", fingerprint)
 
     def encode(self, texts: str | Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Embed one headline (shape ``(d,)``) or many (shape ``(n, d)``)."""
@@ -168,7 +176,9 @@ class Embedder:
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
-def make_embedder(model: str | os.PathLike[str] | None = None, *, backend: str = "torch", **kwargs):
+def make_embedder(
+    model: str | os.PathLike[str] | None = None, *, backend: str = "torch", **kwargs: Any
+):
     """The encoder for a backend: ``torch`` (sentence-transformers, fp32) or an ONNX one.
 
     ``onnx`` and ``onnx-int8`` run the same model exported by ``headline-topics export`` with
@@ -176,9 +186,50 @@ def make_embedder(model: str | os.PathLike[str] | None = None, *, backend: str =
     (``batch_size``, ``threads``; ``cache_dir`` for the ONNX ones).
     """
     if backend == "torch":
+        kwargs.pop("cache_dir", None)
         return Embedder(model, **kwargs)
     if backend in BACKENDS:
         from .onnx_encoder import OnnxEncoder
 
         return OnnxEncoder(model, backend=backend, **kwargs)
     raise EncoderError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def backend_for(manifest: Mapping[str, Any], requested: str | None = None) -> str:
+    """The backend to embed with for a saved head.
+
+    An explicit choice wins, then ``$HEADLINE_TOPICS_ENCODER_BACKEND``, then the backend the head
+    was trained on (manifests written before backends existed were trained on torch).
+    """
+    backend = (
+        requested
+        or config.encoder_backend()
+        or manifest.get("embedding", {}).get("backend")
+        or "torch"
+    )
+    if backend not in BACKENDS:
+        raise EncoderError(
+            f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}"
+        )
+    return backend
+
+
+def embedder_for(
+    manifest: Mapping[str, Any],
+    *,
+    encoder: str | os.PathLike[str] | None = None,
+    backend: str | None = None,
+    models_dir: str | os.PathLike[str] | None = None,
+    **kwargs: Any,
+):
+    """The encoder a saved head should run with, unless the caller says otherwise.
+
+    The folder: ``encoder``, else ``$HEADLINE_TOPICS_ENCODER``, else the one the manifest names
+    (None: the bundled model); the backend: see :func:`backend_for`. ONNX exports are looked up
+    in ``config.encoder_cache_dir(models_dir)``.
+    """
+    path = encoder or config.encoder_path() or manifest.get("embedding", {}).get("path")
+    chosen = backend_for(manifest, backend)
+    if chosen != "torch":
+        kwargs.setdefault("cache_dir", config.encoder_cache_dir(models_dir))
+    return make_embedder(path, backend=chosen, **kwargs)

@@ -1,7 +1,7 @@
-"""Export the bundled sentence encoder to ONNX (fp32) and dynamic int8, cached under ``models/``.
+"""Export the bundled sentence encoder to ONNX (fp32) and per-token int8, cached under ``models/``.
 
 Nothing is downloaded: the exporter traces the local model with ``torch.onnx.export`` and
-quantises the result with ``onnxruntime.quantization``. Each export is checked against the
+quantises the result with :mod:`classifier.quantise`. Each export is checked against the
 sentence-transformers (torch) vectors of a set of probe headlines before it is kept.
 
 Layout::
@@ -45,12 +45,13 @@ from .embedding import (
     fingerprint_model_dir,
     resolve_model_path,
 )
+from .quantise import RECIPE, RECIPE_ID, quantise_per_token
 
 logger = logging.getLogger(__name__)
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
-EXPORT_FORMAT = 1
-ENCODERS_DIR = "encoders"
+# 2: int8 is per-token (classifier.quantise); format-1 int8 exports were per-batch and are redone
+EXPORT_FORMAT = 2
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "meta.json"
@@ -68,9 +69,6 @@ FP32_MAX_ABS_DIFF = 1e-4
 # on NYT headlines the int8 export agrees at mean cosine ~0.99.
 INT8_MIN_MEAN_COSINE = 0.97
 INT8_MIN_COSINE = 0.93
-# Dynamic int8: weights int8 per output channel, activations uint8 per tensor at run time.
-# Per-channel weights matter: per-tensor scales drop the mean cosine to ~0.965 (min ~0.87).
-INT8_RECIPE: dict[str, Any] = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False}
 
 # Made-up headlines of varied length and style to check an export against torch.
 PROBE_HEADLINES = (
@@ -112,15 +110,19 @@ class ExportResult:
 
 
 def default_cache_dir() -> Path:
-    """``<models>/encoders``: next to the heads, outside any model version folder."""
-    return config.models_dir() / ENCODERS_DIR
+    """``$HEADLINE_TOPICS_ENCODER_CACHE`` or ``<models>/encoders``: beside the heads, outside any
+    version folder, so every version (and every test's temporary store) shares one export."""
+    return config.encoder_cache_dir()
 
 
 def encoder_fingerprint(source_fingerprint: str, backend: str) -> str:
-    """The fingerprint a head records for this backend's vectors (see SAME_VECTORS_AS_TORCH)."""
+    """The fingerprint a head records for this backend's vectors (see SAME_VECTORS_AS_TORCH).
+
+    For int8 it names the quantisation recipe too: another recipe gives other vectors.
+    """
     if backend in SAME_VECTORS_AS_TORCH:
         return source_fingerprint
-    return hashlib.sha256(f"{source_fingerprint}:{backend}".encode()).hexdigest()
+    return hashlib.sha256(f"{source_fingerprint}:{backend}:{RECIPE_ID}".encode()).hexdigest()
 
 
 def source_stamp(path: Path) -> list[list[Any]]:
@@ -178,7 +180,8 @@ def find_export(
 
     Cheap path first: an export whose recorded source path and file stamps match the source
     folder as it is now. Otherwise the source is hashed and the folder named by its fingerprint
-    is used if present (a reinstalled but identical model).
+    is used if present (a reinstalled but identical model). An export written by an older
+    exporter (another format) counts as missing, so it is made again rather than refused.
     """
     _check_backend(backend)
     source = resolve_model_path(model).resolve()
@@ -189,7 +192,7 @@ def find_export(
     for folder in sorted(root.glob(f"{backend}-*")):
         meta = _read_meta(folder)
         if (
-            meta is not None
+            _current(folder, meta)
             and meta.get("backend") == backend
             and meta.get("source", {}).get("path") == str(source)
             and meta.get("source", {}).get("stamp") == stamp
@@ -199,10 +202,19 @@ def find_export(
     source_fp = fingerprint_model_dir(source)
     folder = root / f"{backend}-{source_fp[:12]}"
     meta = _read_meta(folder)
-    if meta is None or meta.get("source", {}).get("fingerprint") != source_fp:
+    if not _current(folder, meta) or meta.get("source", {}).get("fingerprint") != source_fp:
         return None
     check_export(folder, meta, verify_hashes=verify_hashes)
     return folder, meta
+
+
+def _current(folder: Path, meta: dict[str, Any] | None) -> bool:
+    if meta is None:
+        return False
+    if meta.get("format") != EXPORT_FORMAT:
+        logger.info("%s was made by an older exporter: it will be made again", folder)
+        return False
+    return True
 
 
 # -- exporting (imports torch) -------------------------------------------------------------
@@ -328,24 +340,6 @@ def _export_fp32(spec: _SourceSpec, target: Path) -> list[str]:
     return names
 
 
-def _quantise_int8(fp32: Path, target: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # it logs a pre-processing hint on the root logger every time
-    try:
-        quantize_dynamic(
-            fp32,
-            target,
-            weight_type=getattr(QuantType, INT8_RECIPE["weight_type"]),
-            per_channel=INT8_RECIPE["per_channel"],
-            reduce_range=INT8_RECIPE["reduce_range"],
-        )
-    finally:
-        root.setLevel(level)
-
-
 def _agreement(reference: np.ndarray, vectors: np.ndarray) -> dict[str, float]:
     cosines = np.sum(reference * vectors, axis=1)
     return {
@@ -436,7 +430,7 @@ def export_encoder(
             else:
                 fp32 = staging / "fp32.onnx.tmp"
                 inputs = _export_fp32(spec, fp32)
-                _quantise_int8(fp32, staging / MODEL_FILE)
+                quantise_per_token(fp32, staging / MODEL_FILE)
                 fp32.unlink()
             shutil.copyfile(spec.transformer_dir / "tokenizer.json", staging / TOKENIZER_FILE)
             model_config = json.loads((spec.transformer_dir / "config.json").read_text())
@@ -469,7 +463,7 @@ def export_encoder(
                 },
                 "export": {
                     "opset": OPSET,
-                    "quantization": None if backend == "onnx" else dict(INT8_RECIPE),
+                    "quantization": None if backend == "onnx" else dict(RECIPE),
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 },
                 "libraries": _versions(),

@@ -16,12 +16,12 @@ BACKEND_CHOICES = ("onnx", "onnx-int8", "all")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import ENCODERS_DIR, ONNX_BACKENDS, export_encoder
+    from .export import ONNX_BACKENDS, export_encoder
 
     if args.cache_dir:
         cache_dir = Path(args.cache_dir)
     else:
-        cache_dir = Path(args.models_dir or config.models_dir()) / ENCODERS_DIR
+        cache_dir = config.encoder_cache_dir(args.models_dir)
     backends = ONNX_BACKENDS if args.backend == "all" else (args.backend,)
     encoder = args.encoder or config.encoder_path()
     for backend in backends:
@@ -49,6 +49,7 @@ def register(add) -> None:
         "export",
         cmd_export,
         "export the encoder to ONNX fp32 / int8 for torch-free serving (cached under models/)",
+        backend_help=None,
     )
     export.add_argument(
         "--backend",
@@ -59,4 +60,7 @@ def register(add) -> None:
     export.add_argument(
         "--force", action="store_true", help="export again even if a valid export exists"
     )
-    export.add_argument("--cache-dir", help="where exports live (default: <models-dir>/encoders)")
+    export.add_argument(
+        "--cache-dir",
+        help="where exports live (default: $HEADLINE_TOPICS_ENCODER_CACHE or <models-dir>/encoders)",
+    )

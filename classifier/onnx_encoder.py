@@ -259,8 +259,9 @@ class OnnxEncoder:
     def source_fingerprint(self) -> str:
         """The fingerprint of the torch model this was exported from (what torch heads record).
 
-        For ``onnx`` it equals ``info().fingerprint``; for ``onnx-int8`` it lets a caller that
-        has decided to accept torch-trained heads on int8 (see docs/sections/speed.md) say so.
+        For ``onnx`` it equals ``info().fingerprint``; for ``onnx-int8`` it is how
+        :func:`classifier.store.check_encoder` tells that a torch-trained head meets the same
+        encoder, quantised.
         """
         return str(self._locate()[1]["source"]["fingerprint"])
 
@@ -270,7 +271,13 @@ class OnnxEncoder:
 
     def info(self) -> EncoderInfo:
         _, meta = self._locate()
-        return EncoderInfo(self.name, meta["fingerprint"], int(meta["dimension"]), self.backend)
+        return EncoderInfo(
+            self.name,
+            meta["fingerprint"],
+            int(meta["dimension"]),
+            self.backend,
+            str(meta["source"]["fingerprint"]),
+        )
 
     def encode(self, texts: str | Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Embed one headline (shape ``(d,)``) or many (shape ``(n, d)``), float32, length 1."""

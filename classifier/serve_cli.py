@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import config
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
@@ -29,21 +31,6 @@ DEFAULT_PORT = 8000
 DEFAULT_WORKERS = 1
 DEFAULT_THREADS = 32
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
-def available_cores() -> int:
-    """CPUs this process may run on (the affinity mask, not the machine's total)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
-        return max(1, os.cpu_count() or 1)
-
-
-def plan_torch_threads(cores: int, workers: int, requested: int | None = None) -> int:
-    """Encoder threads per worker: the request, or an even share of the cores (at least 1)."""
-    if requested is not None:
-        return requested
-    return max(1, cores // max(1, workers))
 
 
 def gunicorn_options(
@@ -149,8 +136,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for name in ("workers", "threads", "timeout"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be at least 1, not {getattr(args, name)}")
-    if args.torch_threads is not None and args.torch_threads < 1:
-        raise ValueError(f"--torch-threads must be at least 1, not {args.torch_threads}")
+    if args.encoder_threads is not None and args.encoder_threads < 1:
+        raise ValueError(f"--encoder-threads must be at least 1, not {args.encoder_threads}")
     # before anything imports prometheus_client: it picks its storage once, at import
     multiproc_dir, made = _prepare_multiproc_dir(args.workers)
     try:
@@ -162,6 +149,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, multiproc_dir: str | None) -> int:
+    from .embedding import backend_for, embedder_for
     from .service.settings import Settings
     from .store import ModelStore
 
@@ -172,27 +160,37 @@ def _serve(args: argparse.Namespace, multiproc_dir: str | None) -> int:
         overrides["encoder"] = args.encoder
     if args.model:
         overrides["model_version"] = args.model
+    if args.backend:
+        overrides["encoder_backend"] = args.backend
     settings = Settings.from_env(**overrides)  # a bad HEADLINE_TOPICS_* value stops us, by name
-    cores = available_cores()
-    torch_threads = plan_torch_threads(
-        cores, args.workers, args.torch_threads or settings.torch_threads
+    cores = config.available_cores()
+    threads = config.encoder_threads(
+        args.workers, args.encoder_threads or settings.encoder_threads, cores=cores
     )
-    if args.workers * torch_threads > cores:
+    if args.workers * threads > cores:
         logger.warning(
             "%d workers x %d encoder threads = %d threads on %d cores: they will compete",
             args.workers,
-            torch_threads,
-            args.workers * torch_threads,
+            threads,
+            args.workers * threads,
             cores,
         )
     # fail here, with one clean line, rather than in every worker with a traceback
     store = ModelStore(settings.models_dir)
     version = store.resolve(settings.model_version)
-    store.read_manifest(version)
+    manifest = store.read_manifest(version)
+    backend = backend_for(manifest, settings.encoder_backend)
+    if backend != "torch":
+        # make a missing ONNX export once, here (in a child process), not in every worker
+        encoder = embedder_for(
+            manifest, encoder=settings.encoder, backend=backend, models_dir=store.root
+        )
+        logger.info("%s encoder: %s", backend, encoder.folder)
 
     # the workers build their app from the environment: hand them our choices that way
     os.environ["HEADLINE_TOPICS_MODELS"] = str(Path(settings.models_dir).resolve())
-    os.environ["HEADLINE_TOPICS_TORCH_THREADS"] = str(torch_threads)
+    os.environ["HEADLINE_TOPICS_ENCODER_THREADS"] = str(threads)
+    os.environ["HEADLINE_TOPICS_ENCODER_BACKEND"] = backend
     if settings.encoder:
         os.environ["HEADLINE_TOPICS_ENCODER"] = settings.encoder
     if settings.model_version:
@@ -204,14 +202,15 @@ def _serve(args: argparse.Namespace, multiproc_dir: str | None) -> int:
     logging.getLogger("classifier").setLevel(logging.INFO)
     logger.info(
         "serving %s (model %s) on http://%s:%d with %d worker(s) x %d threads, "
-        "%d encoder thread(s) each%s",
+        "a %s encoder with %d thread(s) each%s",
         store.root,
         version if settings.model_version else f"CURRENT={version}",
         args.host,
         args.port,
         args.workers,
         args.threads,
-        torch_threads,
+        backend,
+        threads,
         ", metrics summed over workers" if multiproc_dir else "",
     )
     options = gunicorn_options(
@@ -244,10 +243,12 @@ def register(add) -> None:
         help=f"request threads per worker; their requests are batched (default {DEFAULT_THREADS})",
     )
     serve.add_argument(
+        "--encoder-threads",
         "--torch-threads",
+        dest="encoder_threads",
         type=int,
-        help="encoder CPU threads per worker (default: $HEADLINE_TOPICS_TORCH_THREADS, "
-        "else cores // workers)",
+        help="encoder CPU threads per worker (default: $HEADLINE_TOPICS_ENCODER_THREADS, "
+        "else cores // workers, so workers x threads never exceeds the cores)",
     )
     serve.add_argument("--model", help="serve this version only (default: follow CURRENT)")
     serve.add_argument(

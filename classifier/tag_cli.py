@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import config
 from .data import DataError
-from .embedding import DEFAULT_BATCH_SIZE, Embedder
+from .embedding import DEFAULT_BATCH_SIZE, backend_for, embedder_for
 from .store import ModelStore
 from .tag_io import detect_format
 from .tag_output import partial_paths, read_state
@@ -108,19 +108,29 @@ def register(add) -> None:
         default=None,
         help="progress bar on stderr (default: when stderr is a terminal)",
     )
+    tag.add_argument(
+        "--encoder-threads",
+        type=int,
+        metavar="N",
+        help="encoder CPU threads per process (default: every core; with the dask engine and "
+        "several worker processes per machine, pass cores // processes)",
+    )
     tag.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 
-def _resolve_version(store: ModelStore, args: argparse.Namespace) -> str:
+def _saved_job(args: argparse.Namespace) -> dict:
+    """The interrupted run's job (model, encoder...) when resuming; empty otherwise."""
+    if not args.resume:
+        return {}
+    if args.engine == "local" or _single_file(args):
+        state = read_state(args.output)
+        return state.get("job", {}) if state else {}
+    return _folder_job(Path(args.output))
+
+
+def _resolve_version(store: ModelStore, args: argparse.Namespace, job: dict) -> str:
     """The model to use: --model, else the interrupted run's when resuming, else the current."""
-    version = args.model
-    if version is None and args.resume:
-        state = read_state(args.output) if args.engine == "local" or _single_file(args) else None
-        if state is not None:
-            version = state.get("job", {}).get("model")
-        elif args.engine == "dask":
-            version = _folder_job_model(Path(args.output))
-    return store.resolve(version)
+    return store.resolve(args.model or job.get("model"))
 
 
 def _single_file(args: argparse.Namespace) -> bool:
@@ -129,14 +139,15 @@ def _single_file(args: argparse.Namespace) -> bool:
     return not is_partitioned_output(Path(args.output))
 
 
-def _folder_job_model(output: Path) -> str | None:
+def _folder_job(output: Path) -> dict:
     from .tag_dask import JOB_FILE
 
     job_file = output.parent / f".{output.name}.parts" / JOB_FILE
     try:
-        return json.loads(job_file.read_text())["job"]["model"]
+        job = json.loads(job_file.read_text())["job"]
     except (OSError, ValueError, KeyError):
-        return None
+        return {}
+    return job if isinstance(job, dict) else {}
 
 
 class _ProgressBar:
@@ -188,6 +199,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     for name in ("batch_size", "chunk_size", "memo_size", "blocksize", "cluster_sample"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.encoder_threads is not None and args.encoder_threads < 1:
+        raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
     if args.resume and args.force:
         raise ValueError("--resume and --force contradict each other: pick one")
     if args.engine == "local" and args.scheduler:
@@ -196,9 +209,13 @@ def cmd_tag(args: argparse.Namespace) -> int:
         raise ValueError("--clusters works with the local engine only")
     _check_early(args)
     store = ModelStore(args.models_dir or config.models_dir())
-    version = _resolve_version(store, args)
+    job = _saved_job(args)
+    version = _resolve_version(store, args, job)
     manifest = store.read_manifest(version)
     encoder = args.encoder or config.encoder_path() or manifest["embedding"].get("path")
+    # a resumed run keeps its backend: another one would label the rest a little differently
+    saved_backend = str(job.get("encoder", "")).partition(":")[0] or None
+    args.backend = backend_for(manifest, args.backend or saved_backend)
     bar = _ProgressBar(args.progress)
     update = bar.update
     try:
@@ -230,7 +247,15 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def _run_local(args, store: ModelStore, version: str, encoder, update):
-    model = store.load(version, embedder=Embedder(encoder, batch_size=args.batch_size))
+    embedder = embedder_for(
+        store.read_manifest(version),
+        encoder=encoder,
+        backend=args.backend,
+        models_dir=store.root,
+        batch_size=args.batch_size,
+        threads=config.encoder_threads(1, args.encoder_threads),
+    )
+    model = store.load(version, embedder=embedder)
     cache = open_cache(args.cache, model)
     if args.clusters and not args.json:
         sys.stderr.write(
@@ -272,6 +297,8 @@ def _run_dask(args, store: ModelStore, version: str, encoder, update):
         models_dir=str(store.root.resolve()),
         version=version,
         encoder=str(encoder) if encoder else None,
+        backend=args.backend,
+        threads=args.encoder_threads,
         text_column=args.text_column,
         cache_dir=str(Path(args.cache).resolve()) if args.cache else None,
         memo_size=args.memo_size,

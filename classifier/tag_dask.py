@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .data import DataError
-from .embedding import Embedder
+from .embedding import backend_for, embedder_for
 from .store import ModelStore, _fsync_dir, write_atomic
 from .tag_io import (
     Chunk,
@@ -75,6 +75,8 @@ class ModelSpec:
     models_dir: str
     version: str
     encoder: str | None = None
+    backend: str | None = None  # None: the one the model was trained on
+    threads: int | None = None  # encoder threads per worker process (None: every core)
     text_column: str = "headline"
     cache_dir: str | None = None
     memo_size: int = DEFAULT_MEMO_SIZE
@@ -93,8 +95,13 @@ def load_model(spec: ModelSpec):
     if spec.embedder_factory is not None:
         embedder = spec.embedder_factory()
     else:
-        manifest = store.read_manifest(spec.version)
-        embedder = Embedder(spec.encoder or manifest["embedding"].get("path"))
+        embedder = embedder_for(
+            store.read_manifest(spec.version),
+            encoder=spec.encoder,
+            backend=spec.backend,
+            models_dir=spec.models_dir,
+            threads=spec.threads,
+        )
     return store.load(spec.version, embedder=embedder)
 
 
@@ -338,6 +345,9 @@ def tag_dask(
         "mtime_ns": stat.st_mtime_ns,
         "text_column": spec.text_column,
         "model": spec.version,
+        "encoder": backend_for(
+            ModelStore(spec.models_dir).read_manifest(spec.version), spec.backend
+        ),
         "clusters": None,
         "output_format": "parquet-folder"
         if partitioned

@@ -286,6 +286,12 @@ def open_cache(
     return EmbeddingCache(directory, fingerprint, info.dimension)
 
 
+def encoder_id(model: TopicModel) -> str:
+    """``backend:fingerprint`` of the encoder, so a resumed run can refuse a different one."""
+    info = model.embedder.info()
+    return f"{getattr(info, 'backend', 'torch')}:{info.fingerprint[:16]}"
+
+
 # -- summaries -------------------------------------------------------------------------------------
 @dataclass
 class TagSummary:
@@ -489,6 +495,7 @@ def tag_file(
         **input_identity(input_path),
         "text_column": text_column,
         "model": tagger.version,
+        "encoder": encoder_id(model),
         "clusters": assigner_id if with_clusters else None,
         "output_format": f"{out_fmt.kind}{'.gz' if out_fmt.gzip else ''}",
         "engine": "local",

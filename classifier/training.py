@@ -44,6 +44,8 @@ def library_versions() -> dict[str, str]:
         "scipy",
         "sentence-transformers",
         "torch",
+        "onnxruntime",
+        "tokenizers",
     ):
         try:
             out[package] = version(package)

@@ -17,6 +17,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
+# One place for ONNX exports for the whole session (and across runs), whatever temporary model
+# store a test serves from: an export costs ~10 s. Tests that clear HEADLINE_TOPICS_* keep it.
+ENCODER_CACHE_ENV = "HEADLINE_TOPICS_ENCODER_CACHE"
+os.environ.setdefault(ENCODER_CACHE_ENV, str(ROOT / "models" / "encoders"))
 DATA = ROOT / "data" / "headlines.csv"
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -67,6 +71,13 @@ def real_embedder():
     embedder = Embedder()
     embedder.encode("warm up")
     return embedder
+
+
+def clear_settings_env(monkeypatch, *also: str) -> None:
+    """Drop the developer's HEADLINE_TOPICS_* variables (and ``also``) but keep the export cache."""
+    for key in list(os.environ):
+        if (key.startswith("HEADLINE_TOPICS_") and key != ENCODER_CACHE_ENV) or key in also:
+            monkeypatch.delenv(key)
 
 
 def load_project_data() -> list[dict[str, str]]:

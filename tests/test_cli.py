@@ -15,7 +15,8 @@ from tests.conftest import ROOT, write_csv
 @pytest.fixture
 def run(monkeypatch, real_embedder, capsys):
     """Call the CLI in-process with the session's encoder; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(cli, "Embedder", lambda *a, **k: real_embedder)
+    monkeypatch.setattr(cli, "make_embedder", lambda *a, **k: real_embedder)
+    monkeypatch.setattr(cli, "embedder_for", lambda *a, **k: real_embedder)
 
     def _run(*argv: str, stdin: str | None = None):
         if stdin is not None:
@@ -33,12 +34,12 @@ def trained(tmp_path_factory, small_labelled, real_embedder):
     import classifier.cli as module
 
     store = tmp_path_factory.mktemp("models")
-    original = module.Embedder
-    module.Embedder = lambda *a, **k: real_embedder
+    original = module.make_embedder
+    module.make_embedder = lambda *a, **k: real_embedder
     try:
         assert module.main(["train", str(small_labelled), "--models-dir", str(store)]) == 0
     finally:
-        module.Embedder = original
+        module.make_embedder = original
     return store
 
 

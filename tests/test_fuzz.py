@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from classifier.service.state import EXTENSION
 from classifier.store import ModelStore
-from tests.conftest import FakeEmbedder
+from tests.conftest import ENCODER_CACHE_ENV, FakeEmbedder
 from tests.test_service import ROWS, TOKEN, make_app, train_version
 
 CHECKS = [
@@ -47,7 +47,11 @@ LEAKS = ("Traceback", "/work/", "/tmp/", 'File "', "<html")
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("HEADLINE_TOPICS_")}
+    saved = {
+        k: os.environ.pop(k)
+        for k in list(os.environ)
+        if k.startswith("HEADLINE_TOPICS_") and k != ENCODER_CACHE_ENV
+    }
     root = tmp_path_factory.mktemp("fuzz") / "models"
     store = ModelStore(root)
     train_version(store, ROWS[::36], "v1", FakeEmbedder(), promote=True)

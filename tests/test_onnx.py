@@ -85,10 +85,18 @@ def torch_vectors(real_embedder) -> np.ndarray:
     return real_embedder.encode(HEADLINES)
 
 
-def _run_python(code: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+def _run_python(
+    code: str, timeout: int = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    return _run_cli(["-c", code], timeout=timeout, env=env)
+
+
+def _run_cli(
+    argv: list[str], timeout: int = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *argv],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -108,6 +116,7 @@ def test_int8_vectors_stay_close_to_torch(int8, torch_vectors):
     cosines = _cosines(int8.encode(HEADLINES), torch_vectors)
     assert cosines.mean() >= INT8_MIN_MEAN_COSINE
     assert cosines.min() >= INT8_MIN_COSINE
+    assert cosines.mean() >= 0.995  # per-token scales: ~0.997 on NYT headlines
     assert cosines.mean() < 0.99999, "int8 vectors equal fp32 ones: was it quantised at all?"
 
 
@@ -122,23 +131,21 @@ def test_shapes_norms_and_order(backend, fp32, int8):
     assert encoder.encode([]).shape == (0, 384)
     # sorting by length inside encode must not reorder the answer
     backwards = encoder.encode(HEADLINES[:40][::-1])[::-1]
-    tolerance = 1e-5 if backend == "onnx" else 0.02
-    assert np.abs(_cosines(many, backwards) - 1).max() <= tolerance
+    np.testing.assert_allclose(backwards, many, atol=1e-5)
 
 
-def test_fp32_vectors_do_not_depend_on_batching(fp32):
-    whole = fp32.encode(HEADLINES[:50], batch_size=64)
-    singly = np.stack([fp32.encode(h) for h in HEADLINES[:50]])
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_vectors_do_not_depend_on_the_other_headlines_of_a_batch(backend, fp32, int8):
+    """A service batches concurrent requests: a headline must get the same vector, and so the
+    same topic, whoever it is batched with. onnxruntime's dynamic int8 (one activation scale per
+    batch) failed this: 1.2-1.6% of NYT headlines changed top topic between batch contexts."""
+    encoder = fp32 if backend == "onnx" else int8
+    whole = encoder.encode(HEADLINES[:50], batch_size=64)
+    singly = np.stack([encoder.encode(h) for h in HEADLINES[:50]])
     np.testing.assert_allclose(whole, singly, atol=1e-5)
-    np.testing.assert_allclose(fp32.encode(HEADLINES[:50], batch_size=7), whole, atol=1e-5)
-
-
-def test_int8_batch_companions_move_vectors_only_slightly(int8):
-    """Dynamic int8 scales activations per batch, so a headline's vector depends a little on
-    the other headlines in its batch; it must stay far below what changes a topic."""
-    whole = int8.encode(HEADLINES[:50], batch_size=64)
-    singly = np.stack([int8.encode(h) for h in HEADLINES[:50]])
-    assert _cosines(whole, singly).min() >= 0.97
+    np.testing.assert_allclose(encoder.encode(HEADLINES[:50], batch_size=7), whole, atol=1e-5)
+    with_a_long_one = encoder.encode([LONG, *HEADLINES[:10]])[1:]
+    np.testing.assert_allclose(with_a_long_one, whole[:10], atol=1e-5)
 
 
 def test_non_text_is_refused(fp32):
@@ -185,8 +192,8 @@ def test_fingerprints_tell_int8_apart_and_fp32_shares_torch(fp32, int8, real_emb
         assert encoder.name == DEFAULT_MODEL_NAME and encoder.path == real_embedder.path
 
 
-def test_head_trained_on_torch_serves_on_fp32_and_is_refused_on_int8(
-    tmp_path, real_embedder, fp32, int8, torch_vectors
+def test_a_torch_head_serves_equal_on_fp32_and_close_on_int8_with_a_warning(
+    tmp_path, real_embedder, fp32, int8, caplog
 ):
     rows = load_project_data()[::40]
     texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
@@ -200,14 +207,62 @@ def test_head_trained_on_torch_serves_on_fp32_and_is_refused_on_int8(
         skipped=0,
     )
     assert manifest["embedding"]["backend"] == "torch"
+    assert manifest["embedding"]["source_fingerprint"] == manifest["embedding"]["fingerprint"]
     store = ModelStore(tmp_path / "models")
     store.save(model, manifest, promote=True)
-    served = store.load(embedder=fp32)
     probe = HEADLINES[:60]
-    np.testing.assert_allclose(served.predict_proba(probe), model.predict_proba(probe), atol=1e-4)
-    with pytest.raises(ModelError, match="fingerprint"):
-        store.load(embedder=int8)
-    with pytest.raises(ModelError, match="fingerprint"):
+    expected = model.predict_proba(probe)
+    with caplog.at_level("WARNING", logger="classifier.store"):
+        served = store.load(embedder=fp32)
+    assert "embeddings of the same encoder" not in caplog.text  # equal vectors: no warning
+    np.testing.assert_allclose(served.predict_proba(probe), expected, atol=1e-4)
+
+    with caplog.at_level("WARNING", logger="classifier.store"):
+        quantised = store.load(embedder=int8)
+    assert "trained on torch embeddings and now gets onnx-int8 embeddings" in caplog.text
+    same_top = np.mean(quantised.predict_proba(probe).argmax(1) == expected.argmax(1))
+    assert same_top >= 0.9, same_top  # ~98.5% on 13,774 NYT headlines (bench/encode.py)
+
+
+def test_a_head_trained_on_int8_records_it_and_is_served_with_int8_by_default(
+    tmp_path, int8, onnx_cache, monkeypatch
+):
+    from classifier.embedding import backend_for, embedder_for
+
+    rows = load_project_data()[::60]
+    texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
+    model, info = fit_model(texts, labels, int8, head_params={"calibration_folds": 2})
+    manifest = build_manifest(
+        model, info, fingerprint=data_fingerprint(texts, labels), source="t", rows=1, skipped=0
+    )
+    recorded = manifest["embedding"]
+    assert recorded["backend"] == "onnx-int8" and recorded["fingerprint"] == int8.info().fingerprint
+    assert recorded["source_fingerprint"] == int8.source_fingerprint != recorded["fingerprint"]
+    monkeypatch.delenv("HEADLINE_TOPICS_ENCODER_BACKEND", raising=False)
+    monkeypatch.setenv("HEADLINE_TOPICS_ENCODER_CACHE", str(onnx_cache))
+    assert backend_for(manifest) == "onnx-int8"
+    assert backend_for(manifest, "torch") == "torch"
+    chosen = embedder_for(manifest)
+    assert isinstance(chosen, OnnxEncoder) and chosen.backend == "onnx-int8"
+    assert chosen.cache_dir == onnx_cache
+    store = ModelStore(tmp_path / "models")
+    store.save(model, manifest, promote=True)
+    loaded = store.load()  # no embedder given: the manifest's backend, from the shared cache
+    assert loaded.embedder.info().backend == "onnx-int8"
+    np.testing.assert_allclose(
+        loaded.predict_proba(HEADLINES[:20]), model.predict_proba(HEADLINES[:20]), atol=1e-5
+    )
+
+
+def test_another_encoder_is_refused_whatever_the_backend(int8):
+    from tests.conftest import FakeEmbedder
+
+    rows = load_project_data()[::80]
+    texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
+    fake = FakeEmbedder(dimension=384)
+    model, info = fit_model(texts, labels, fake, head_params={"calibration_folds": 2})
+    manifest = build_manifest(model, info, fingerprint="f", source="t", rows=1, skipped=0)
+    with pytest.raises(ModelError, match=r"\(torch, fingerprint .*\(onnx-int8, fingerprint"):
         check_encoder(manifest, int8, manifest["version"])
 
 
@@ -376,3 +431,74 @@ def test_pipelines_we_cannot_reproduce_are_refused(tmp_path, modules, pooling, m
     (tmp_path / "tokenizer.json").write_text("{}")
     with pytest.raises(EncoderError, match=message):
         export_encoder(tmp_path, backend="onnx", cache_dir=tmp_path / "cache")
+
+
+# -- the service and the tagger on the default backend ------------------------------------------
+def _shipped_copy(tmp_path: Path) -> Path:
+    source = ModelStore(ROOT / "models")
+    version = source.current_version()
+    root = tmp_path / "models"
+    root.mkdir()
+    shutil.copytree(source.path_of(version), root / version)
+    ModelStore(root).promote(version)
+    return root
+
+
+def test_the_service_serves_the_shipped_model_without_torch(tmp_path, onnx_cache):
+    models = _shipped_copy(tmp_path)
+    code = f"""
+import json, sys
+from classifier.service import create_app
+app = create_app({{"MODELS_DIR": {str(models)!r}, "TESTING": True}})
+client = app.test_client()
+body = client.post("/v1/predict", json={{"headlines": ["WHO warns of measles surge"]}}).get_json()
+info = client.get("/v1/model").get_json()
+heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules)
+print(json.dumps({{"heavy": heavy, "topic": body["predictions"][0]["topic"],
+                   "encoder": info["service"]["encoder"], "trained": info["embedding"]}}))
+"""
+    env_cache = {"HEADLINE_TOPICS_ENCODER_CACHE": str(onnx_cache)}
+    done = _run_python(code, env=env_cache)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["heavy"] == []
+    assert out["topic"] == "health"
+    assert out["trained"]["backend"] == "onnx-int8"  # the shipped head was trained on int8
+    assert out["encoder"]["backend"] == "onnx-int8"
+    assert out["encoder"]["fingerprint"] == out["trained"]["fingerprint"]
+
+
+def test_the_backend_can_be_chosen_by_environment_and_a_bad_one_is_named(tmp_path, onnx_cache):
+    models = _shipped_copy(tmp_path)
+    code = f"""
+import json
+from classifier.service import create_app
+app = create_app({{"MODELS_DIR": {str(models)!r}, "TESTING": True}})
+print(json.dumps(app.test_client().get("/v1/model").get_json()["service"]["encoder"]))
+"""
+    env = {"HEADLINE_TOPICS_ENCODER_CACHE": str(onnx_cache)}
+    done = _run_python(code, env={**env, "HEADLINE_TOPICS_ENCODER_BACKEND": "onnx"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["backend"] == "onnx"
+    assert "trained on onnx-int8 embeddings and now gets onnx embeddings" in done.stderr
+    done = _run_python(code, env={**env, "HEADLINE_TOPICS_ENCODER_BACKEND": "gpu"})
+    assert done.returncode != 0
+    assert "HEADLINE_TOPICS_ENCODER_BACKEND must be one of torch, onnx, onnx-int8" in done.stderr
+
+
+def test_tag_uses_the_models_backend_and_a_resume_keeps_it(tmp_path, onnx_cache):
+    models = _shipped_copy(tmp_path)
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "headline\n" + "\n".join(f"Tariffs on steel rise {i}" for i in range(300)) + "\n"
+    )
+    out = tmp_path / "out.jsonl"
+    env = {"HEADLINE_TOPICS_ENCODER_CACHE": str(onnx_cache)}
+    base = ["-m", "classifier.cli", "tag", str(source), str(out), "--models-dir", str(models)]
+    done = _run_cli([*base, "--json", "--no-progress", "--chunk-size", "100"], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "torch" not in done.stderr.lower()  # no cross-backend warning, no torch loading
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 300 and {r["topic"] for r in rows} == {"trade"}
+    again = _run_cli([*base, "--force", "--backend", "bogus"], env=env)
+    assert again.returncode == 2 and "invalid choice: 'bogus'" in again.stderr

@@ -28,7 +28,7 @@ from classifier.service.holder import ModelHolder
 from classifier.service.settings import Settings
 from classifier.service.state import EXTENSION
 from classifier.store import HEAD_FILE, ModelError, ModelStore
-from tests.conftest import ROOT, FakeEmbedder, load_project_data, save_model
+from tests.conftest import ROOT, FakeEmbedder, clear_settings_env, load_project_data, save_model
 
 TOKEN = "test-admin-token-0123456789abcdef"
 ROWS = load_project_data()
@@ -47,9 +47,7 @@ def train_version(store: ModelStore, rows, version: str, embedder, *, promote: b
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     """The developer's own HEADLINE_TOPICS_* variables must not leak into these tests."""
-    for key in list(os.environ):
-        if key.startswith("HEADLINE_TOPICS_") or key == "PROMETHEUS_MULTIPROC_DIR":
-            monkeypatch.delenv(key)
+    clear_settings_env(monkeypatch, "PROMETHEUS_MULTIPROC_DIR")
 
 
 @pytest.fixture(scope="module")
@@ -673,8 +671,9 @@ def shipped_store(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def real_app(real_embedder, shipped_store):
-    app = create_app({"MODELS_DIR": shipped_store, "EMBEDDER": real_embedder, "TESTING": True})
+def real_app(shipped_store):
+    # the encoder the shipped model was trained on (onnx-int8), from the session's export cache
+    app = create_app({"MODELS_DIR": shipped_store, "TESTING": True})
     yield app
     app.extensions[EXTENSION].batcher.close()
 
@@ -734,12 +733,14 @@ def test_settings_come_from_the_environment_with_defaults(tmp_path):
         "HEADLINE_TOPICS_MAX_HEADLINES": "12",
         "HEADLINE_TOPICS_BATCH_WAIT_MS": "2.5",
         "HEADLINE_TOPICS_ADMIN_TOKEN": "t0k",
-        "HEADLINE_TOPICS_TORCH_THREADS": "",
+        "HEADLINE_TOPICS_ENCODER_THREADS": "",
+        "HEADLINE_TOPICS_ENCODER_BACKEND": "onnx",
     }
     settings = Settings.from_env(env)
     assert settings.models_dir == tmp_path and settings.max_headlines == 12
     assert settings.batch_wait_ms == 2.5 and settings.admin_enabled
-    assert settings.torch_threads is None
+    assert settings.encoder_threads is None and settings.encoder_backend == "onnx"
+    assert defaults.encoder_backend is None  # None: the backend the model was trained on
     assert "t0k" not in repr(settings)
     assert Settings.from_env(env, max_headlines=3).max_headlines == 3
     variables = {row[0] for row in Settings.table()}
@@ -760,6 +761,8 @@ def test_settings_come_from_the_environment_with_defaults(tmp_path):
         ({"HEADLINE_TOPICS_BATCH_WAIT_MS": "nan"}, "BATCH_WAIT_MS must be a finite number"),
         ({"HEADLINE_TOPICS_BATCH_WAIT_MS": "-1"}, "BATCH_WAIT_MS must be at least 0"),
         ({"HEADLINE_TOPICS_MAX_BODY_BYTES": "1e6"}, "MAX_BODY_BYTES must be a whole number"),
+        ({"HEADLINE_TOPICS_ENCODER_BACKEND": "tensorrt"}, "ENCODER_BACKEND must be one of torch"),
+        ({"HEADLINE_TOPICS_ENCODER_THREADS": "0"}, "ENCODER_THREADS must be at least 1"),
     ],
 )
 def test_bad_settings_are_refused_by_name(env, message):
@@ -794,7 +797,8 @@ def test_dev_server_entry_point_fails_cleanly_without_a_model(tmp_path, monkeypa
         (["--port", "70000"], "--port must be between 1 and 65535"),
         (["--workers", "0"], "--workers must be at least 1"),
         (["--threads", "0"], "--threads must be at least 1"),
-        (["--torch-threads", "0"], "--torch-threads must be at least 1"),
+        (["--encoder-threads", "0"], "--encoder-threads must be at least 1"),
+        (["--torch-threads", "0"], "--encoder-threads must be at least 1"),
     ],
 )
 def test_serve_refuses_bad_options(argv, message, capsys):
@@ -816,16 +820,19 @@ def test_serve_refuses_a_bad_environment_value(monkeypatch, capsys):
 
 
 def test_serve_splits_the_cores_between_workers():
-    from classifier.serve_cli import gunicorn_options, limit_heap_growth, plan_torch_threads
+    from classifier.config import encoder_threads
+    from classifier.serve_cli import gunicorn_options, limit_heap_growth
 
     if sys.platform.startswith("linux"):
         assert limit_heap_growth() is True  # glibc accepted the fixed mmap threshold
 
-    assert plan_torch_threads(2, 1) == 2
-    assert plan_torch_threads(2, 2) == 1
-    assert plan_torch_threads(2, 3) == 1
-    assert plan_torch_threads(8, 3) == 2
-    assert plan_torch_threads(2, 1, requested=1) == 1
+    assert encoder_threads(1, cores=2) == 2
+    assert encoder_threads(2, cores=2) == 1
+    assert encoder_threads(3, cores=2) == 1
+    assert encoder_threads(3, cores=8) == 2
+    assert encoder_threads(1, requested=1, cores=2) == 1
+    with pytest.raises(ValueError, match="at least 1"):
+        encoder_threads(1, requested=0)
     options = gunicorn_options(
         host="::1",
         port=9000,

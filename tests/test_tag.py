@@ -649,9 +649,7 @@ def test_the_dask_engine_reads_parquet_row_groups_and_resumes(tmp_path, fake_sto
 
 
 @pytest.mark.slow
-def test_the_command_runs_the_dask_engine_on_a_scheduler_address(
-    tmp_path, dask_client, real_embedder
-):
+def test_the_command_runs_the_dask_engine_on_a_scheduler_address(tmp_path, dask_client):
     store = _shipped_model_copy(tmp_path)
     headlines = [
         "WHO warns measles cases are rising across Europe",
@@ -696,7 +694,7 @@ def test_the_command_runs_the_dask_engine_on_a_scheduler_address(
     parts = sorted((tmp_path / "parts").glob("part-*.parquet"))
     assert len(parts) > 1
     assert pq.read_table(parts).num_rows == 12
-    local = _local_run_with(store, source, tmp_path / "local.csv", real_embedder)
+    local = _local_run_with(store, source, tmp_path / "local.csv")
     assert local.counters.rows == 12
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert [r["topic"] for r in _read(tmp_path / "local.csv")][:4] == [
@@ -707,9 +705,9 @@ def test_the_command_runs_the_dask_engine_on_a_scheduler_address(
     ]
 
 
-def _local_run_with(store: ModelStore, source: Path, output: Path, embedder):
-    """The local engine with the real model, in this process."""
-    return tag_file(source, output, store.load(embedder=embedder))
+def _local_run_with(store: ModelStore, source: Path, output: Path):
+    """The local engine with the real model and its own encoder (onnx-int8), in this process."""
+    return tag_file(source, output, store.load())
 
 
 def test_the_dask_engine_refuses_jsonl(tmp_path, fake_store, dask_client):
@@ -751,7 +749,7 @@ def _shipped_model_copy(tmp_path: Path) -> ModelStore:
 
 
 @pytest.mark.slow
-def test_the_command_tags_with_the_shipped_model_and_refuses_to_overwrite(tmp_path, real_embedder):
+def test_the_command_tags_with_the_shipped_model_and_refuses_to_overwrite(tmp_path):
     store = _shipped_model_copy(tmp_path)
     models = ["--models-dir", str(store.root)]
     headlines = [
@@ -774,7 +772,7 @@ def test_the_command_tags_with_the_shipped_model_and_refuses_to_overwrite(tmp_pa
     assert summary["encoded"] == 3  # the repeated headline was embedded once
 
     rows = _read(out)
-    model = store.load(embedder=real_embedder)
+    model = store.load()  # the encoder the model was trained on, as the command uses
     expected = model.predict([normalise_headline(h) for h in headlines if h])
     tagged = [r for r in rows if not r["tag_error"]]
     assert [r["topic"] for r in tagged] == [p.topic for p in expected]

@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
 from classifier.store import ModelStore
-from tests.conftest import FakeEmbedder, load_project_data, save_model
+from tests.conftest import FakeEmbedder, clear_settings_env, load_project_data, save_model
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -40,9 +40,7 @@ PAGE_HEADLINES = [r["headline"] for r in ROWS[3::211]][:24]
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     """The developer's own HEADLINE_TOPICS_* variables must not leak into these tests."""
-    for key in list(os.environ):
-        if key.startswith("HEADLINE_TOPICS_"):
-            monkeypatch.delenv(key)
+    clear_settings_env(monkeypatch)
 
 
 @pytest.fixture(scope="module")

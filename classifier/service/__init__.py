@@ -22,7 +22,8 @@ from typing import Any
 import click
 from flask import Flask
 
-from ..embedding import Embedder
+from ..config import encoder_threads
+from ..embedding import embedder_for
 from ..store import ModelStore
 from . import admin, health, model_info, openapi, predict, web
 from . import metrics as metrics_endpoint
@@ -67,9 +68,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store = ModelStore(settings.models_dir)
     if embedder is None:
         manifest = store.read_manifest(store.resolve(settings.model_version))
-        embedder = Embedder(
-            settings.encoder or manifest["embedding"].get("path"),
-            threads=settings.torch_threads,
+        embedder = embedder_for(
+            manifest,
+            encoder=settings.encoder,
+            backend=settings.encoder_backend,
+            models_dir=store.root,
+            threads=encoder_threads(1, settings.encoder_threads),
         )
     metrics = ServiceMetrics()
     holder = ModelHolder(
@@ -80,7 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     holder.listeners.append(metrics.on_model)
     model = holder.start()
-    embedder.encode([WARM_UP_HEADLINE])  # torch's first call is slow; pay it before traffic
+    embedder.encode([WARM_UP_HEADLINE])  # the first call is slow; pay it before traffic
     batcher = MicroBatcher(
         embedder.encode,
         max_wait_s=settings.batch_wait_ms / 1000.0,
@@ -107,9 +111,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if cluster_bp is not None:
         app.register_blueprint(cluster_bp)
     logger.info(
-        "serving model %s from %s (admin %s, cluster %s)",
+        "serving model %s from %s with the %s encoder (admin %s, cluster %s)",
         model.version,
         store.root,
+        getattr(embedder, "backend", "torch"),
         "on" if settings.admin_enabled else "off",
         "on" if cluster_bp is not None else "off",
     )

@@ -21,7 +21,19 @@ def model_info() -> Response:
         "current_on_disk": svc.holder.store.current_version(),
         "reload_error": svc.holder.last_error,
         "reload_check_ms": svc.settings.reload_check_ms,
+        "encoder": _encoder(svc.embedder),
     }
     response = jsonify(body)
     response.headers["X-Model-Version"] = model.version or ""
     return response
+
+
+def _encoder(embedder) -> dict[str, object]:
+    """The encoder answering now, which may run another backend than the head was trained on."""
+    info = embedder.info()
+    return {
+        "name": info.name,
+        "backend": getattr(info, "backend", "torch"),
+        "fingerprint": info.fingerprint,
+        "threads": getattr(embedder, "threads", None),
+    }

@@ -142,6 +142,8 @@ def schemas(labels: list[str], *, max_chars: int, max_items: int, max_cluster: i
                         "name": {"type": "string"},
                         "fingerprint": {"type": "string"},
                         "dimension": {"type": "integer"},
+                        "backend": {"enum": ["torch", "onnx", "onnx-int8"]},
+                        "source_fingerprint": {"type": "string"},
                         "path": {"type": ["string", "null"]},
                     },
                 },
@@ -155,6 +157,18 @@ def schemas(labels: list[str], *, max_chars: int, max_items: int, max_cluster: i
                         "current_on_disk": {"type": ["string", "null"]},
                         "reload_error": {"type": ["string", "null"]},
                         "reload_check_ms": {"type": "integer"},
+                        "encoder": {
+                            "type": "object",
+                            "description": "the encoder answering (its backend may differ from "
+                            "the one the head was trained on)",
+                            "required": ["name", "backend", "fingerprint"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "backend": {"enum": ["torch", "onnx", "onnx-int8"]},
+                                "fingerprint": {"type": "string"},
+                                "threads": {"type": ["integer", "null"]},
+                            },
+                        },
                     },
                 },
             },

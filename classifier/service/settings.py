@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
+from ..embedding import BACKENDS
 
 PREFIX = "HEADLINE_TOPICS_"
 
@@ -91,10 +92,21 @@ class Settings:
         repr=False,
         metadata=_meta("ADMIN_TOKEN", str, "bearer token for /v1/admin/*; unset: admin is off"),
     )
-    torch_threads: int | None = field(
+    encoder_backend: str | None = field(
         default=None,
         metadata=_meta(
-            "TORCH_THREADS", int, "CPU threads of the encoder per process (default: torch's)", 1
+            "ENCODER_BACKEND",
+            str,
+            "torch, onnx or onnx-int8 (default: the backend the model was trained on)",
+        ),
+    )
+    encoder_threads: int | None = field(
+        default=None,
+        metadata=_meta(
+            "ENCODER_THREADS",
+            int,
+            "CPU threads of the encoder per process (default: cores // workers)",
+            1,
         ),
     )
 
@@ -117,6 +129,11 @@ class Settings:
         return settings
 
     def check(self) -> None:
+        if self.encoder_backend is not None and self.encoder_backend not in BACKENDS:
+            raise ValueError(
+                f"{PREFIX}ENCODER_BACKEND must be one of {', '.join(BACKENDS)}, "
+                f"not {self.encoder_backend!r}"
+            )
         for f in dataclasses.fields(self):
             spec: Setting = f.metadata["setting"]
             value = getattr(self, f.name)

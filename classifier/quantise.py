@@ -1,0 +1,132 @@
+"""Per-token int8 quantisation of an ONNX encoder: fast on VNNI CPUs, and batch-independent.
+
+onnxruntime's dynamic quantisation scales activations per tensor, that is over every token of
+every headline in a call, so a headline's vector depends on the other headlines it is encoded
+with: on 2,000 NYT headlines, encoding them in calls of 32 rather than one by one changed the
+top topic of 1.2-1.6% of them. A service that batches concurrent requests would then answer the
+same headline differently from one moment to the next.
+
+Here each token's activations get their own scale (its largest absolute value / 127), computed
+in the graph at run time, so a vector depends on its own headline only (identical bits whatever
+the batch) and is closer to fp32 (mean cosine 0.997 against 0.993). Weights are int8, symmetric,
+per output channel. Each ``MatMul`` with a constant weight becomes::
+
+    ReduceMax, ReduceMin -> per-token scale          (once per distinct input: Q, K, V share it)
+    Mul(x, 127 / max|x|) -> QuantizeLinear(1, 128)   uint8 activations, symmetric around 128
+    MatMulIntegerToFloat(x_q, W_q, 1, w_scale, 128)  the VNNI u8 x s8 kernel, times w_scale
+    Mul(., per-token scale)
+
+The other operations (attention scores, softmax, GELU, layer norms, the embedding tables) stay
+in fp32. Needs only ``onnx`` and numpy; onnxruntime runs the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# Identifies the arithmetic: part of the int8 encoder fingerprint, so heads trained on vectors
+# of another recipe are told apart and old exports are made again.
+RECIPE: dict[str, Any] = {
+    "name": "per-token-int8",
+    "version": 1,
+    "weights": "int8, symmetric, per output channel",
+    "activations": "uint8, symmetric around 128, one scale per token computed at run time",
+    "ops": "MatMul with a constant weight",
+}
+RECIPE_ID = f"{RECIPE['name']}-v{RECIPE['version']}"
+
+_PREFIX = "ht_q"
+
+
+def quantise_weights(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 weights and one fp32 scale per output column (symmetric, so no zero point)."""
+    weight = np.asarray(weight, dtype=np.float32)
+    scale = np.abs(weight).max(axis=0) / 127.0
+    scale[scale == 0] = 1.0
+    quantised = np.clip(np.round(weight / scale), -127, 127).astype(np.int8)
+    return quantised, scale.astype(np.float32)
+
+
+def quantise_per_token(source: Path, target: Path) -> int:
+    """Write ``source`` with its weight MatMuls in per-token int8 to ``target``; returns how many."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    weights = {init.name: init for init in graph.initializer}
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.array(1 / 127.0, np.float32), f"{_PREFIX}_inv127"),
+            numpy_helper.from_array(np.array(127.0, np.float32), f"{_PREFIX}_127"),
+            numpy_helper.from_array(np.array(1e-8, np.float32), f"{_PREFIX}_eps"),
+            numpy_helper.from_array(np.array(1.0, np.float32), f"{_PREFIX}_one"),
+            numpy_helper.from_array(np.array(128, np.uint8), f"{_PREFIX}_zp"),
+        ]
+    )
+    one, zero_point = f"{_PREFIX}_one", f"{_PREFIX}_zp"
+    quantised_inputs: dict[str, tuple[str, str]] = {}
+    nodes: list[Any] = []
+    replaced_weights: set[str] = set()
+    count = 0
+    for node in graph.node:
+        if node.op_type != "MatMul" or node.input[1] not in weights:
+            nodes.append(node)
+            continue
+        x = node.input[0]
+        if x not in quantised_inputs:
+            q = f"{_PREFIX}{len(quantised_inputs)}"
+            nodes += [
+                helper.make_node("ReduceMax", [x], [f"{q}_max"], axes=[-1], keepdims=1),
+                helper.make_node("ReduceMin", [x], [f"{q}_min"], axes=[-1], keepdims=1),
+                helper.make_node("Neg", [f"{q}_min"], [f"{q}_negmin"]),
+                helper.make_node(
+                    "Max", [f"{q}_max", f"{q}_negmin", f"{_PREFIX}_eps"], [f"{q}_absmax"]
+                ),
+                helper.make_node("Mul", [f"{q}_absmax", f"{_PREFIX}_inv127"], [f"{q}_scale"]),
+                helper.make_node("Div", [f"{_PREFIX}_127", f"{q}_absmax"], [f"{q}_inverse"]),
+                helper.make_node("Mul", [x, f"{q}_inverse"], [f"{q}_scaled"]),
+                helper.make_node("QuantizeLinear", [f"{q}_scaled", one, zero_point], [f"{q}_u8"]),
+            ]
+            quantised_inputs[x] = (f"{q}_u8", f"{q}_scale")
+        x_u8, x_scale = quantised_inputs[x]
+        w_int8, w_scale = quantise_weights(numpy_helper.to_array(weights[node.input[1]]))
+        w = f"{_PREFIX}_w{count}"
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(w_int8, f"{w}_int8"),
+                numpy_helper.from_array(w_scale, f"{w}_scale"),
+            ]
+        )
+        replaced_weights.add(node.input[1])
+        nodes += [
+            helper.make_node(
+                "MatMulIntegerToFloat",
+                [x_u8, f"{w}_int8", one, f"{w}_scale", zero_point],
+                [f"{w}_out"],
+                domain="com.microsoft",
+            ),
+            helper.make_node("Mul", [f"{w}_out", x_scale], [node.output[0]]),
+        ]
+        count += 1
+    del graph.node[:]
+    graph.node.extend(nodes)
+    still_used = {name for node in graph.node for name in node.input}
+    kept = [
+        init
+        for init in graph.initializer
+        if init.name not in replaced_weights or init.name in still_used
+    ]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    if not any(opset.domain == "com.microsoft" for opset in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.save(model, str(target))
+    logger.info("quantised %d MatMuls (%d shared inputs) per token", count, len(quantised_inputs))
+    return count

@@ -1,0 +1,109 @@
+"""Per-token int8 quantisation on small graphs: exact arithmetic, batch independence, sharing."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+from classifier.quantise import RECIPE_ID, quantise_per_token, quantise_weights
+
+
+def _two_layer_model(path, rng) -> dict[str, np.ndarray]:
+    """x -> MatMul(W1) -> Relu -> MatMul(W2), and x -> MatMul(W3) (shares W1's input)."""
+    weights = {
+        "W1": rng.normal(size=(16, 24)).astype(np.float32),
+        "W2": rng.normal(size=(24, 8)).astype(np.float32),
+        "W3": rng.normal(size=(16, 8)).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("MatMul", ["x", "W1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("MatMul", ["r", "W2"], ["y"]),
+        helper.make_node("MatMul", ["x", "W3"], ["z"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "t", 16])],
+        [
+            helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", "t", 8]),
+            helper.make_tensor_value_info("z", TensorProto.FLOAT, ["b", "t", 8]),
+        ],
+        [numpy_helper.from_array(w, name) for name, w in weights.items()],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return weights
+
+
+def _per_token_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w_q, w_scale = quantise_weights(w)
+    scale = np.maximum(np.abs(x).max(axis=-1, keepdims=True), 1e-8) / 127.0
+    x_q = np.clip(np.round(x / scale), -127, 127)
+    return (x_q @ w_q.astype(np.float32)) * w_scale * scale
+
+
+def _session(path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def test_weights_are_symmetric_per_column_and_close():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(64, 10)).astype(np.float32)
+    w[:, 3] = 0.0  # a dead column must not divide by zero
+    w_q, scale = quantise_weights(w)
+    assert w_q.dtype == np.int8 and scale.shape == (10,) and np.abs(w_q).max() <= 127
+    assert np.all(w_q[:, 3] == 0)
+    assert np.abs(w_q * scale - w).max() <= scale.max() / 2 + 1e-7
+
+
+def test_the_quantised_graph_computes_per_token_int8(tmp_path):
+    rng = np.random.default_rng(1)
+    weights = _two_layer_model(tmp_path / "fp32.onnx", rng)
+    assert quantise_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx") == 3
+    model = onnx.load(str(tmp_path / "int8.onnx"))
+    ops = [node.op_type for node in model.graph.node]
+    assert ops.count("MatMulIntegerToFloat") == 3 and "MatMul" not in ops
+    assert ops.count("QuantizeLinear") == 2  # W1 and W3 share their input's quantisation
+    assert not {"W1", "W2", "W3"} & {init.name for init in model.graph.initializer}
+
+    x = rng.normal(size=(3, 5, 16)).astype(np.float32)
+    x[1, 2] *= 40.0  # one loud token must not coarsen the others
+    y, z = _session(tmp_path / "int8.onnx").run(None, {"x": x})
+    np.testing.assert_allclose(z, _per_token_reference(x, weights["W3"]), rtol=1e-4, atol=1e-4)
+    hidden = np.maximum(_per_token_reference(x, weights["W1"]), 0)
+    np.testing.assert_allclose(y, _per_token_reference(hidden, weights["W2"]), rtol=1e-3, atol=1e-3)
+    exact = np.maximum(x @ weights["W1"], 0) @ weights["W2"]
+    assert np.abs(y - exact).max() / np.abs(exact).max() < 0.05
+
+
+def test_a_token_gets_the_same_output_whatever_else_is_in_the_batch(tmp_path):
+    rng = np.random.default_rng(2)
+    _two_layer_model(tmp_path / "fp32.onnx", rng)
+    quantise_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    session = _session(tmp_path / "int8.onnx")
+    alone = rng.normal(size=(1, 4, 16)).astype(np.float32)
+    noisy = rng.normal(size=(5, 4, 16)).astype(np.float32) * 100.0
+    noisy[2] = alone[0]
+    y_alone = session.run(None, {"x": alone})[0]
+    y_batch = session.run(None, {"x": noisy})[0]
+    np.testing.assert_array_equal(y_batch[2], y_alone[0])
+
+
+def test_all_zero_activations_give_zeros_not_nan(tmp_path):
+    _two_layer_model(tmp_path / "fp32.onnx", np.random.default_rng(3))
+    quantise_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    y, z = _session(tmp_path / "int8.onnx").run(None, {"x": np.zeros((1, 3, 16), np.float32)})
+    assert np.all(y == 0) and np.all(z == 0)
+
+
+def test_the_int8_fingerprint_names_the_recipe(monkeypatch):
+    """Heads trained on another recipe's vectors must not pass for heads trained on these."""
+    import classifier.export as export
+
+    source = "ab" * 32
+    today = export.encoder_fingerprint(source, "onnx-int8")
+    assert today != source and export.encoder_fingerprint(source, "onnx") == source
+    monkeypatch.setattr(export, "RECIPE_ID", RECIPE_ID + "-changed")
+    assert export.encoder_fingerprint(source, "onnx-int8") != today
