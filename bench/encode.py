@@ -173,8 +173,8 @@ def child(args: argparse.Namespace) -> int:
             else:  # one by one, or calls of 32 in the given (random) order, like micro-batches
                 job = worker.submit(in_calls, encoder, items, 1 if op == "embed1" else 32)
             vectors = job.result()
-            # bf16 vectors are normalised in bf16; a head expects length 1 in float32
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            if args.child == "torch-bf16":  # normalised in bf16; a head expects length 1 in fp32
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             np.save(command["out"], vectors)
             reply = {"shape": list(vectors.shape)}
         elif op == "rss":

@@ -1,9 +1,14 @@
 """Throughput and latency of the HTTP service against the encoder's own, measured in one run.
 
     .venv/bin/python bench/service.py [--rounds 3] [--duration 5] [--workers 1] [--strict]
+                                      [--backends torch,onnx-int8]
+
+Everything below runs for each encoder backend (default: torch, the old default, and onnx-int8,
+the new one), interleaved round by round, and ends with the end-to-end gain of each backend over
+the first one: service headlines/s and latency, start to ready, worker memory.
 
 1. Baseline, in a child process: the encoder alone at batch 1 and at batch 32 on real headlines
-   (../shared/data/cap_nyt_dev.csv), with the service's encoder threads.
+   (../shared/data/cap_nyt_dev.csv), with the service's encoder threads and backend.
 2. ``headline-topics serve`` on 127.0.0.1 (gunicorn, a private copy of the current shipped model),
    and a load generator in another process: 1, 8 and 32 concurrent clients sending one headline
    per request, and 1 client sending 32 per request. Each phase is bounded in time and requests.
@@ -61,7 +66,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # -- baseline (child process) --------------------------------------------------------------------
-def encoder_baseline(headlines: list[str], threads: int, conn) -> None:
+def encoder_baseline(headlines: list[str], threads: int, backend: str, conn) -> None:
     """Measure the bare encoder on request: ``(batch, seconds)`` in, figures out, ``None`` ends.
 
     The process stays up for the whole run so that baseline and service can be measured in
@@ -72,9 +77,9 @@ def encoder_baseline(headlines: list[str], threads: int, conn) -> None:
     calls from a second thread, and a baseline measured that way would flatter the service.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from classifier.embedding import Embedder
+    from classifier.embedding import make_embedder
 
-    embedder = Embedder(threads=threads, batch_size=32)
+    embedder = make_embedder(backend=backend, threads=threads, batch_size=32)
     embedder.encode(headlines[:32])  # load and warm up, in the main thread like create_app
 
     def serve() -> None:
@@ -107,10 +112,12 @@ def encoder_baseline(headlines: list[str], threads: int, conn) -> None:
 class Baseline:
     """The encoder-baseline process and a way to ask it for one measurement."""
 
-    def __init__(self, headlines: list[str], threads: int) -> None:
+    def __init__(self, headlines: list[str], threads: int, backend: str) -> None:
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=encoder_baseline, args=(headlines, threads, child))
+        self.process = ctx.Process(
+            target=encoder_baseline, args=(headlines, threads, backend, child)
+        )
         self.process.start()
 
     def measure(self, batch: int, duration: float) -> dict[str, float]:
@@ -236,9 +243,20 @@ def private_store(source: Path, target: Path) -> str:
 
 
 def start_server(
-    port: int, workers: int, threads: int, models: Path, log_path: Path
+    port: int,
+    workers: int,
+    threads: int,
+    models: Path,
+    log_path: Path,
+    backend: str | None = None,
 ) -> subprocess.Popen:
+    """``headline-topics serve`` on ``models`` (its model's own backend unless ``backend``)."""
+    from classifier import config
+
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    # the exports of the store the model came from, as a deployed service has them: otherwise
+    # the private copy's first start would include making one (~10 s, not what is measured)
+    env.setdefault("HEADLINE_TOPICS_ENCODER_CACHE", str(config.encoder_cache_dir()))
     command = [
         sys.executable,
         "-m",
@@ -254,6 +272,7 @@ def start_server(
         str(threads),
         "--models-dir",
         str(models),
+        *(["--backend", backend] if backend else []),
     ]
     log = open(log_path, "w")  # noqa: SIM115 - stays open for the server's life
     return subprocess.Popen(
@@ -267,8 +286,10 @@ def start_server(
     )
 
 
-def wait_ready(port: int, process: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
+def wait_ready(port: int, process: subprocess.Popen, timeout: float = 300) -> float:
+    """Seconds from now until /readyz answers 200 (call it right after starting the server)."""
+    started = time.monotonic()
+    deadline = started + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}")
@@ -276,10 +297,10 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 300) -> No
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", "/readyz")
             if conn.getresponse().status == 200:
-                return
+                return time.monotonic() - started
         except OSError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.02)
     raise RuntimeError("the server did not become ready")
 
 
@@ -321,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=32, help="request threads per worker")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument(
+        "--backends", default="torch,onnx-int8", help="encoder backends; the first is the reference"
+    )
+    parser.add_argument(
         "--models-dir", default=str(ROOT / "models"), help="store whose current model is served"
     )
     args = parser.parse_args(argv)
@@ -328,25 +352,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {DATA} is not there (the shared measurement data)")
         return 0
 
-    from classifier.serve_cli import available_cores, plan_torch_threads
+    from classifier.config import available_cores, encoder_threads
+    from classifier.embedding import BACKENDS
 
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends or set(backends) - set(BACKENDS):
+        parser.error(f"--backends: choose from {', '.join(BACKENDS)}")
     cores = available_cores()
-    torch_threads = plan_torch_threads(cores, args.workers)
+    threads = encoder_threads(args.workers, cores=cores)
     # the baseline gets the service's whole encoder budget: all its workers' threads
-    baseline_threads = min(cores, args.workers * torch_threads)
+    baseline_threads = min(cores, args.workers * threads)
     headlines = load_headlines(2000)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"{len(headlines)} headlines from {DATA.name}; {cores} cores, load average {load} "
         f"before the run; service: {args.workers} worker(s) x {args.threads} threads, "
-        f"{torch_threads} torch thread(s) each; encoder baseline with {baseline_threads} "
-        f"thread(s); {args.rounds} rounds of {args.duration:g} s phases",
+        f"{threads} encoder thread(s) each; encoder baseline with {baseline_threads} "
+        f"thread(s); backends {', '.join(backends)}; {args.rounds} rounds of "
+        f"{args.duration:g} s phases",
         flush=True,
     )
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-service-"))
     atexit.register(shutil.rmtree, scratch, True)
-    log_path = scratch / "server.log"
     try:
         version = private_store(Path(args.models_dir), scratch / "models")
     except Exception as exc:
@@ -354,40 +382,86 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"serving model {version} (a private copy)", flush=True)
 
-    port = free_port()
-    baseline = Baseline(headlines, baseline_threads)
-    server = start_server(port, args.workers, args.threads, scratch / "models", log_path)
-    rounds: list[dict] = []
+    servers: dict[str, tuple[int, subprocess.Popen, Path]] = {}
+    baselines: dict[str, Baseline] = {}
+    ready_s: dict[str, float] = {}
+    rounds: dict[str, list[dict]] = {b: [] for b in backends}
+    rss: dict[str, dict[int, float]] = {}
     try:
-        wait_ready(port, server)
-        for number in range(1, args.rounds + 1):
-            row: dict = {"b1": baseline.measure(1, args.duration)}
-            row["b32"] = baseline.measure(32, args.duration)
-            for clients, per_request in SHAPES:
-                result = run_in_child(
-                    load_generator, port, clients, per_request, headlines, args.duration
-                )
-                result["rps"] = result["requests"] / result["elapsed"] if result["elapsed"] else 0
-                result["hps"] = result["rps"] * per_request
-                row[(clients, per_request)] = result
-            rounds.append(row)
-            print(
-                f"round {number}: encoder b1 {row['b1']['headlines_per_s']:.1f}/s, "
-                f"b32 {row['b32']['headlines_per_s']:.1f}/s; service "
-                + ", ".join(
-                    f"{c}x{n} {row[(c, n)]['hps']:.1f}/s ({row[(c, n)]['failed']} failed)"
-                    for c, n in SHAPES
-                ),
-                flush=True,
+        for backend in backends:
+            port, log_path = free_port(), scratch / f"server-{backend}.log"
+            server = start_server(
+                port, args.workers, args.threads, scratch / "models", log_path, backend
             )
-        rss = {pid: peak_rss_mb(pid) for pid in worker_pids(server.pid)}
+            servers[backend] = (port, server, log_path)
+            # one server starting at a time, and before any baseline loads its encoder
+            ready_s[backend] = wait_ready(port, server)
+        for backend in backends:
+            baselines[backend] = Baseline(headlines, baseline_threads, backend)
+        for number in range(1, args.rounds + 1):
+            for backend in backends:
+                port = servers[backend][0]
+                row = measure_round(baselines[backend], port, headlines, args.duration)
+                rounds[backend].append(row)
+                print(
+                    f"round {number} {backend}: encoder b1 {row['b1']['headlines_per_s']:.1f}/s, "
+                    f"b32 {row['b32']['headlines_per_s']:.1f}/s; service "
+                    + ", ".join(
+                        f"{c}x{n} {row[(c, n)]['hps']:.1f}/s ({row[(c, n)]['failed']} failed)"
+                        for c, n in SHAPES
+                    ),
+                    flush=True,
+                )
+        for backend, (_, server, _) in servers.items():
+            rss[backend] = {pid: peak_rss_mb(pid) for pid in worker_pids(server.pid)}
     except Exception:
-        print(f"server log:\n{log_path.read_text()[-3000:]}")
+        for backend, (_, _, log_path) in servers.items():
+            if log_path.exists():
+                print(f"{backend} server log:\n{log_path.read_text()[-3000:]}")
         raise
     finally:
-        stop_server(server)
-        baseline.close()
-    return report(rounds, rss, args.strict)
+        for _, server, _ in servers.values():
+            stop_server(server)
+        for baseline in baselines.values():
+            baseline.close()
+    missed = 0
+    for backend in backends:
+        print(f"\n== {backend} (started and ready in {ready_s[backend]:.2f} s)")
+        missed += report(rounds[backend], rss[backend], args.strict)
+    if len(backends) > 1:
+        compare(backends, rounds, rss, ready_s)
+    return 1 if missed else 0
+
+
+def measure_round(baseline: Baseline, port: int, headlines: list[str], duration: float) -> dict:
+    row: dict = {"b1": baseline.measure(1, duration), "b32": baseline.measure(32, duration)}
+    for clients, per_request in SHAPES:
+        result = run_in_child(load_generator, port, clients, per_request, headlines, duration)
+        result["rps"] = result["requests"] / result["elapsed"] if result["elapsed"] else 0
+        result["hps"] = result["rps"] * per_request
+        row[(clients, per_request)] = result
+    return row
+
+
+def compare(backends: list[str], rounds: dict, rss: dict, ready_s: dict) -> None:
+    """End to end: each backend's service against the first backend's service, same run."""
+    reference = backends[0]
+
+    def med(backend: str, shape, key: str) -> float:
+        return statistics.median(r[shape][key] for r in rounds[backend])
+
+    print(f"\nend to end, each backend's service against the {reference} service (medians)")
+    header = f"{'backend':<12}" + "".join(f"{f'{c}x{n} h/s':>14}" for c, n in SHAPES)
+    header += f"{'1x1 p50':>10}{'ready s':>9}{'worker RSS MB':>15}"
+    print(header)
+    for backend in backends:
+        cells = "".join(
+            f"{med(backend, s, 'hps'):>8.0f} {med(backend, s, 'hps') / med(reference, s, 'hps'):>4.2f}x"
+            for s in SHAPES
+        )
+        p50 = med(backend, (1, 1), "p50_s") * 1000
+        worker = max(rss[backend].values()) if rss[backend] else float("nan")
+        print(f"{backend:<12}{cells}{p50:>8.1f}ms{ready_s[backend]:>9.2f}{worker:>15.0f}")
 
 
 def report(rounds: list[dict], rss: dict[int, float], strict: bool) -> int:

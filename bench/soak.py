@@ -54,17 +54,18 @@ def rss_mb(pid: int) -> float:
 
 
 def train_second_version(models: Path) -> str:
-    """A second model version (real encoder, 1 project row in 10) to reload to mid-soak."""
-    from classifier.embedding import Embedder
+    """A second model version (1 project row in 10, the served model's own encoder) to reload to
+    mid-soak."""
+    from classifier.embedding import embedder_for
     from classifier.store import ModelStore
     from tests.conftest import load_project_data, save_model
 
     rows = load_project_data()[3::10]
     texts = [r["headline"] for r in rows]
     labels = [r["topic"] for r in rows]
-    return save_model(
-        ModelStore(models), texts, labels, Embedder(), version="v-soak-reload", promote=False
-    )
+    store = ModelStore(models)
+    encoder = embedder_for(store.read_manifest(), models_dir=ROOT / "models")
+    return save_model(store, texts, labels, encoder, version="v-soak-reload", promote=False)
 
 
 class Load:

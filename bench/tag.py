@@ -14,8 +14,13 @@ Builds archives from the real headlines in ``../shared/data/`` (skips cleanly wh
   on this machine), and with a fast stand-in encoder at a true 30% duplicate share (35,000 vs
   140,000 distinct headlines), which shows the tagger's own memory as the archive grows.
   Target: within 15%.
+* **end to end per encoder backend** (``--backends``, default torch then onnx-int8, the new
+  default): the ``tag`` command in a fresh process on an archive of ``--unique`` distinct
+  headlines, backends alternating over ``--e2e-repeats`` rounds: wall time from start to exit
+  (start-up included), rows/s and peak RSS, each as a ratio against the first backend.
 
-Run: ``.venv/bin/python bench/tag.py [--unique 3000] [--round-size 600] [--repeats 8]``
+Run: ``.venv/bin/python bench/tag.py [--unique 3000] [--round-size 600] [--repeats 8]
+[--backends torch,onnx-int8] [--e2e-repeats 3] [--only-e2e]``
 """
 
 from __future__ import annotations
@@ -149,6 +154,41 @@ def peak_rss(command: list[str]) -> tuple[float, dict]:
     return int(rss_kib) / 1024, json.loads(summary)
 
 
+def end_to_end(args: argparse.Namespace, pool: list[str], work: Path) -> None:
+    """The tag command per backend, fresh process each time, start-up included."""
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    archive = work / "e2e.csv"
+    build_archive(archive, pool, len(pool))
+    runs: dict[str, list[tuple[float, float, dict]]] = {b: [] for b in backends}
+    for _ in range(args.e2e_repeats):
+        for backend in backends:
+            command = [sys.executable, "-m", "classifier.cli", "tag", "--no-progress", "--force"]
+            command += ["--json", "--backend", backend, str(archive), str(work / "e2e_out.csv")]
+            started = time.perf_counter()
+            rss, summary = peak_rss(command)
+            runs[backend].append((time.perf_counter() - started, rss, summary))
+
+    def med(backend: str, index: int) -> float:
+        return float(np.median([r[index] for r in runs[backend]]))
+
+    reference = backends[0]
+    print()
+    print(
+        f"end to end: 'headline-topics tag --backend B' on {len(pool):,} distinct headlines, "
+        f"fresh process, medians of {args.e2e_repeats} alternating runs; x = against {reference}"
+    )
+    print(
+        f"{'backend':<12}{'wall s':>8}{'rows/s':>9}{'x':>7}{'tag-only rows/s':>17}{'peak MiB':>10}"
+    )
+    for backend in backends:
+        wall = med(backend, 0)
+        tag_rate = float(np.median([r[2]["rows_per_second"] for r in runs[backend]]))
+        print(
+            f"{backend:<12}{wall:>8.1f}{len(pool) / wall:>9.0f}"
+            f"{med(reference, 0) / wall:>6.2f}x{tag_rate:>17.0f}{med(backend, 1):>10.0f}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -161,6 +201,9 @@ def main() -> int:
     )
     parser.add_argument("--repeats", type=int, default=8, help="ratio rounds (default 8)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder of archives")
+    parser.add_argument("--backends", default="torch,onnx-int8", help="first is the reference")
+    parser.add_argument("--e2e-repeats", type=int, default=3)
+    parser.add_argument("--only-e2e", action="store_true", help="only the end-to-end section")
     parser.add_argument("--child-fake", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_fake:
@@ -196,6 +239,11 @@ def main() -> int:
     build_archive(big_csv, big_pool, args.rows)
     build_archive(small_csv, big_pool, args.small_rows)
     normalised = [normalise_headline(t) for t in pool]
+    if args.only_e2e:
+        end_to_end(args, big_pool, work)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
 
     # -- throughput: encoder alone vs tag, back to back in each round ----------------------------
     # The machine may be shared: each round measures the three runs within a few minutes of each
@@ -314,6 +362,7 @@ def main() -> int:
         )
     print()
     print("targets: tag >= 0.9x encoder on distinct rows, > 1x with duplicates; RSS ratio <= 1.15")
+    end_to_end(args, big_pool, work)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

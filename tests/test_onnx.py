@@ -502,3 +502,29 @@ def test_tag_uses_the_models_backend_and_a_resume_keeps_it(tmp_path, onnx_cache)
     assert len(rows) == 300 and {r["topic"] for r in rows} == {"trade"}
     again = _run_cli([*base, "--force", "--backend", "bogus"], env=env)
     assert again.returncode == 2 and "invalid choice: 'bogus'" in again.stderr
+
+
+def test_a_resumed_tag_run_keeps_its_backend_and_refuses_another(tmp_path, onnx_cache, fp32):
+    from classifier.tagging import tag_file
+
+    models = _shipped_copy(tmp_path)
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "headline\n" + "\n".join(f"Measles cases rise in town {i}" for i in range(300)) + "\n"
+    )
+    out = tmp_path / "out.csv"
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # started with the fp32 backend, stopped after a chunk
+        tag_file(source, out, ModelStore(models).load(embedder=fp32), chunk_size=100, progress=stop)
+    env = {"HEADLINE_TOPICS_ENCODER_CACHE": str(onnx_cache)}
+    base = ["-m", "classifier.cli", "tag", str(source), str(out), "--models-dir", str(models)]
+    other = _run_cli([*base, "--resume", "--backend", "onnx-int8", "--no-progress"], env=env)
+    assert other.returncode == 2
+    assert "encoder: was 'onnx:" in other.stderr and "now 'onnx-int8:" in other.stderr
+    same = _run_cli([*base, "--resume", "--json", "--no-progress"], env=env)  # no --backend
+    assert same.returncode == 0, same.stderr
+    summary = json.loads(same.stdout)
+    assert summary["resumed_after"] == 100 and summary["rows_in"] == 300

@@ -11,8 +11,9 @@ requests naming the same model object then go through that model's head in one c
 the head's fixed cost per call (scikit-learn's checks, TF-IDF set-up) is most of its cost for one
 headline. Requests naming different versions (during a swap) are scored by their own model each.
 The head works row by row (sparse products, per-row softmax), so batching does not change its
-results; the encoder pads a batch to its longest headline and masks the padding, which moves the
-vectors by about 1e-7, below the 4 decimals the API returns. All encoder calls go through the one
+results; the encoder pads a batch to its longest headline and masks the padding, which moves
+torch's vectors by about 1e-7, below the 4 decimals the API returns, and the default onnx-int8
+encoder's not at all (it scales each token on its own: classifier/quantise.py). All encoder calls go through the one
 thread, which also keeps the tokenizer single-threaded.
 """
 
