@@ -202,7 +202,7 @@ def _serve(args: argparse.Namespace, multiproc_dir: str | None) -> int:
     logging.getLogger("classifier").setLevel(logging.INFO)
     logger.info(
         "serving %s (model %s) on http://%s:%d with %d worker(s) x %d threads, "
-        "a %s encoder with %d thread(s) each%s",
+        "the %s encoder with %d thread(s) each%s",
         store.root,
         version if settings.model_version else f"CURRENT={version}",
         args.host,
