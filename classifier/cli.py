@@ -308,22 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable]:
-    """Sub-commands that live in their own modules (service, clustering, tagging)."""
-    found = []
-    for module_name in (
-        "classifier.serve_cli",
-        "classifier.cluster_cli",
-        "classifier.tag_cli",
-        "classifier.export_cli",
-    ):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        found.append(module.register)
-    return found
+    """Sub-commands that live in their own modules (service, clustering, tagging, export)."""
+    from . import cluster_cli, export_cli, serve_cli, tag_cli
+
+    return [serve_cli.register, cluster_cli.register, tag_cli.register, export_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from .data import DataError
 from .embedding import backend_for, embedder_for
-from .store import ModelStore, _fsync_dir, write_atomic
+from .store import ModelStore, fsync_dir, write_atomic
 from .tag_io import (
     Chunk,
     CsvReader,
@@ -503,7 +503,7 @@ def _write_folder(client, pieces, plan, output_path, job, resume, force, progres
             if progress is not None:
                 progress(counters.rows, _estimate(counters.rows, done, pieces))
     job_file.unlink()
-    _fsync_dir(staging)
+    fsync_dir(staging)
     if output_path.exists():
         if not (force or overwrite):
             raise DataError(f"{output_path} already exists; pass --force to replace it")
@@ -517,7 +517,7 @@ def _write_folder(client, pieces, plan, output_path, job, resume, force, progres
             old.unlink()
     else:
         os.replace(staging, output_path)
-    _fsync_dir(output_path.parent)
+    fsync_dir(output_path.parent)
     return counters, resumed
 
 

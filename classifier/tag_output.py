@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .data import DataError
-from .store import _fsync_dir, write_atomic
+from .store import fsync_dir, write_atomic
 from .tag_io import (
     Chunk,
     FileFormat,
@@ -289,7 +289,7 @@ class OutputTarget:
         elif self.fmt.kind == "parquet" and self.parts.is_dir():
             for index in range(self._synced_parts(), self._mark[2]):
                 _fsync_file(self.parts / _part_name(index))
-            _fsync_dir(self.parts)
+            fsync_dir(self.parts)
         offset, rows, chunks, counters = self._mark
         state = {
             "format": STATE_FORMAT,
@@ -323,7 +323,7 @@ class OutputTarget:
             self._merge_parts(empty, empty_result)
         if self.partial.is_file():
             os.replace(self.partial, self.output)
-            _fsync_dir(self.output.parent)
+            fsync_dir(self.output.parent)
         elif not self.output.is_file():
             raise DataError(f"cannot finish: neither {self.partial} nor {self.output} exists")
         shutil.rmtree(self.parts, ignore_errors=True)

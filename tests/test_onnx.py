@@ -528,3 +528,33 @@ def test_a_resumed_tag_run_keeps_its_backend_and_refuses_another(tmp_path, onnx_
     assert same.returncode == 0, same.stderr
     summary = json.loads(same.stdout)
     assert summary["resumed_after"] == 100 and summary["rows_in"] == 300
+
+
+def test_serve_makes_a_missing_export_once_before_the_workers_start(tmp_path, monkeypatch):
+    """Workers would otherwise race to export (they wait on a lock, but each pays the wait)."""
+    from types import SimpleNamespace
+
+    import classifier.serve_cli as serve_cli
+    from classifier.config import encoder_threads
+
+    models = _shipped_copy(tmp_path)
+    cache = tmp_path / "fresh-cache"
+    monkeypatch.setenv("HEADLINE_TOPICS_ENCODER_CACHE", str(cache))
+    handed: dict = {}
+    monkeypatch.setattr(
+        serve_cli,
+        "_gunicorn_application",
+        lambda options, factory: SimpleNamespace(run=lambda: handed.update(options)),
+    )
+    saved = dict(os.environ)
+    try:
+        assert cli_main(["serve", "--models-dir", str(models), "--port", "8123"]) == 0
+        backend = os.environ["HEADLINE_TOPICS_ENCODER_BACKEND"]
+        threads = os.environ["HEADLINE_TOPICS_ENCODER_THREADS"]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert handed["bind"] == "127.0.0.1:8123"
+    assert (backend, threads) == ("onnx-int8", str(encoder_threads(1)))
+    made = [p.name for p in cache.iterdir() if not p.name.startswith(".")]
+    assert len(made) == 1 and made[0].startswith("onnx-int8-")
