@@ -50,8 +50,9 @@ from .quantise import RECIPE, RECIPE_ID, quantise_per_token
 logger = logging.getLogger(__name__)
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
-# 2: int8 is per-token (classifier.quantise); format-1 int8 exports were per-batch and are redone
-EXPORT_FORMAT = 2
+# 2: int8 is per-token (classifier.quantise); format-1 int8 exports were per-batch and are redone.
+# 3: Q, K and V in one product (same vectors, bit for bit; ~3% faster), so format 2 is redone too.
+EXPORT_FORMAT = 3
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "meta.json"

@@ -16,8 +16,10 @@ per output channel. Each ``MatMul`` with a constant weight becomes::
     MatMulIntegerToFloat(x_q, W_q, 1, w_scale, 128)  the VNNI u8 x s8 kernel, times w_scale
     Mul(., per-token scale)
 
-The other operations (attention scores, softmax, GELU, layer norms, the embedding tables) stay
-in fp32. Needs only ``onnx`` and numpy; onnxruntime runs the result.
+Q, K and V, which read the same input, become one product with their weights side by side,
+then a ``Split``: per-column scales make that the same arithmetic (identical vectors) in fewer,
+wider calls. The other operations (attention scores, softmax, GELU, layer norms, the embedding
+tables) stay in fp32. Needs only ``onnx`` and numpy; onnxruntime runs the result.
 """
 
 from __future__ import annotations
@@ -72,10 +74,14 @@ def quantise_per_token(source: Path, target: Path) -> int:
     )
     one, zero_point = f"{_PREFIX}_one", f"{_PREFIX}_zp"
     quantised_inputs: dict[str, tuple[str, str]] = {}
+    siblings = _biased_siblings(graph, weights)
+    done_with: set[str] = set()  # output names of nodes folded into a fused one
     nodes: list[Any] = []
     replaced_weights: set[str] = set()
     count = 0
     for node in graph.node:
+        if node.output and node.output[0] in done_with:
+            continue
         if node.op_type != "MatMul" or node.input[1] not in weights:
             nodes.append(node)
             continue
@@ -96,8 +102,46 @@ def quantise_per_token(source: Path, target: Path) -> int:
             ]
             quantised_inputs[x] = (f"{q}_u8", f"{q}_scale")
         x_u8, x_scale = quantised_inputs[x]
-        w_int8, w_scale = quantise_weights(numpy_helper.to_array(weights[node.input[1]]))
+        group = siblings.get(x)
         w = f"{_PREFIX}_w{count}"
+        if group and group[0][0] is node:
+            # Q, K and V read the same input: one product with their weights side by side, then
+            # split. Per-column weight scales make it the same arithmetic, in fewer, wider calls.
+            matrices = [numpy_helper.to_array(weights[m.input[1]]) for m, _, _ in group]
+            biases = [numpy_helper.to_array(weights[b]) for _, _, b in group]
+            w_int8, w_scale = quantise_weights(np.concatenate(matrices, axis=1))
+            graph.initializer.extend(
+                [
+                    numpy_helper.from_array(w_int8, f"{w}_int8"),
+                    numpy_helper.from_array(w_scale, f"{w}_scale"),
+                    numpy_helper.from_array(np.concatenate(biases).astype(np.float32), f"{w}_bias"),
+                    numpy_helper.from_array(
+                        np.array([m.shape[1] for m in matrices], np.int64), f"{w}_split"
+                    ),
+                ]
+            )
+            nodes += [
+                helper.make_node(
+                    "MatMulIntegerToFloat",
+                    [x_u8, f"{w}_int8", one, f"{w}_scale", zero_point],
+                    [f"{w}_out"],
+                    domain="com.microsoft",
+                ),
+                helper.make_node("Mul", [f"{w}_out", x_scale], [f"{w}_scaled"]),
+                helper.make_node("Add", [f"{w}_scaled", f"{w}_bias"], [f"{w}_biased"]),
+                helper.make_node(
+                    "Split",
+                    [f"{w}_biased", f"{w}_split"],
+                    [add.output[0] for _, add, _ in group],
+                    axis=-1,
+                ),
+            ]
+            for matmul, add, bias in group:
+                replaced_weights.update((matmul.input[1], bias))
+                done_with.update((matmul.output[0], add.output[0]))
+            count += len(group)
+            continue
+        w_int8, w_scale = quantise_weights(numpy_helper.to_array(weights[node.input[1]]))
         graph.initializer.extend(
             [
                 numpy_helper.from_array(w_int8, f"{w}_int8"),
@@ -130,3 +174,28 @@ def quantise_per_token(source: Path, target: Path) -> int:
     onnx.save(model, str(target))
     logger.info("quantised %d MatMuls (%d shared inputs) per token", count, len(quantised_inputs))
     return count
+
+
+def _biased_siblings(graph: Any, weights: dict[str, Any]) -> dict[str, list[tuple[Any, Any, str]]]:
+    """Weight MatMuls that share an input and each feed only ``Add(constant bias)``, by input.
+
+    Only groups of two or more, in graph order; their (MatMul, Add, bias name) triples.
+    """
+    consumers: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    groups: dict[str, list[tuple[Any, Any, str]]] = {}
+    for node in graph.node:
+        if node.op_type != "MatMul" or node.input[1] not in weights:
+            continue
+        users = consumers.get(node.output[0], [])
+        if len(users) != 1 or users[0].op_type != "Add":
+            continue
+        others = [name for name in users[0].input if name != node.output[0]]
+        if len(others) != 1 or others[0] not in weights:
+            continue
+        if len(weights[others[0]].dims) != 1:
+            continue
+        groups.setdefault(node.input[0], []).append((node, users[0], others[0]))
+    return {x: members for x, members in groups.items() if len(members) > 1}

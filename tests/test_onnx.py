@@ -368,6 +368,22 @@ def test_a_damaged_export_is_refused_with_the_fix(tmp_path, onnx_cache):
         OnnxEncoder(backend="onnx-int8", cache_dir=tmp_path).encode("x")
 
 
+def test_an_export_from_an_older_exporter_is_made_again(tmp_path, onnx_cache):
+    source = find_export(None, "onnx-int8", onnx_cache)[0]
+    folder = tmp_path / source.name
+    shutil.copytree(source, folder)
+    meta = json.loads((folder / META_FILE).read_text())
+    (folder / META_FILE).write_text(json.dumps({**meta, "format": 1}))  # the dynamic-int8 era
+    assert find_export(None, "onnx-int8", tmp_path) is None
+    result = export_encoder(backend="onnx-int8", cache_dir=tmp_path)
+    assert result.created and result.folder == folder
+    assert (
+        result.meta["format"] == meta["format"]
+        and result.meta["fingerprint"] == meta["fingerprint"]
+    )
+    assert find_export(None, "onnx-int8", tmp_path)[0] == folder
+
+
 def test_changed_source_stamps_fall_back_to_the_fingerprint(tmp_path, onnx_cache, real_embedder):
     source = find_export(None, "onnx-int8", onnx_cache)[0]
     folder = tmp_path / source.name

@@ -107,3 +107,40 @@ def test_the_int8_fingerprint_names_the_recipe(monkeypatch):
     assert today != source and export.encoder_fingerprint(source, "onnx") == source
     monkeypatch.setattr(export, "RECIPE_ID", RECIPE_ID + "-changed")
     assert export.encoder_fingerprint(source, "onnx-int8") != today
+
+
+def test_siblings_with_biases_become_one_product_with_the_same_results(tmp_path):
+    """Q, K and V share their input: one wide product and a Split, bit for bit the same."""
+    rng = np.random.default_rng(4)
+    names = ("q", "k", "v")
+    weights = {n: rng.normal(size=(16, 12)).astype(np.float32) for n in names}
+    biases = {n: rng.normal(size=12).astype(np.float32) for n in names}
+    nodes = []
+    for n in names:
+        nodes += [
+            helper.make_node("MatMul", ["x", f"W{n}"], [f"m{n}"]),
+            helper.make_node("Add", [f"m{n}", f"b{n}"], [n]),
+        ]
+    inits = [numpy_helper.from_array(weights[n], f"W{n}") for n in names]
+    inits += [numpy_helper.from_array(biases[n], f"b{n}") for n in names]
+    outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["b", "t", 12]) for n in names]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "t", 16])],
+        outputs,
+        inits,
+    )
+    onnx.save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+        str(tmp_path / "fp32.onnx"),
+    )
+    assert quantise_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx") == 3
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "int8.onnx")).graph.node]
+    assert ops.count("MatMulIntegerToFloat") == 1 and ops.count("Split") == 1
+    assert "MatMul" not in ops and ops.count("Add") == 1
+    x = rng.normal(size=(2, 3, 16)).astype(np.float32)
+    got = _session(tmp_path / "int8.onnx").run(None, {"x": x})
+    for n, out in zip(names, got, strict=True):
+        expected = _per_token_reference(x, weights[n]) + biases[n]
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
