@@ -109,25 +109,18 @@ def quantise_per_token(source: Path, target: Path) -> int:
             # split. Per-column weight scales make it the same arithmetic, in fewer, wider calls.
             matrices = [numpy_helper.to_array(weights[m.input[1]]) for m, _, _ in group]
             biases = [numpy_helper.to_array(weights[b]) for _, _, b in group]
-            w_int8, w_scale = quantise_weights(np.concatenate(matrices, axis=1))
             graph.initializer.extend(
                 [
-                    numpy_helper.from_array(w_int8, f"{w}_int8"),
-                    numpy_helper.from_array(w_scale, f"{w}_scale"),
                     numpy_helper.from_array(np.concatenate(biases).astype(np.float32), f"{w}_bias"),
                     numpy_helper.from_array(
                         np.array([m.shape[1] for m in matrices], np.int64), f"{w}_split"
                     ),
                 ]
             )
+            nodes += _int8_product(
+                graph, np.concatenate(matrices, axis=1), w, x_u8, x_scale, f"{w}_scaled"
+            )
             nodes += [
-                helper.make_node(
-                    "MatMulIntegerToFloat",
-                    [x_u8, f"{w}_int8", one, f"{w}_scale", zero_point],
-                    [f"{w}_out"],
-                    domain="com.microsoft",
-                ),
-                helper.make_node("Mul", [f"{w}_out", x_scale], [f"{w}_scaled"]),
                 helper.make_node("Add", [f"{w}_scaled", f"{w}_bias"], [f"{w}_biased"]),
                 helper.make_node(
                     "Split",
@@ -141,23 +134,9 @@ def quantise_per_token(source: Path, target: Path) -> int:
                 done_with.update((matmul.output[0], add.output[0]))
             count += len(group)
             continue
-        w_int8, w_scale = quantise_weights(numpy_helper.to_array(weights[node.input[1]]))
-        graph.initializer.extend(
-            [
-                numpy_helper.from_array(w_int8, f"{w}_int8"),
-                numpy_helper.from_array(w_scale, f"{w}_scale"),
-            ]
-        )
         replaced_weights.add(node.input[1])
-        nodes += [
-            helper.make_node(
-                "MatMulIntegerToFloat",
-                [x_u8, f"{w}_int8", one, f"{w}_scale", zero_point],
-                [f"{w}_out"],
-                domain="com.microsoft",
-            ),
-            helper.make_node("Mul", [f"{w}_out", x_scale], [node.output[0]]),
-        ]
+        weight = numpy_helper.to_array(weights[node.input[1]])
+        nodes += _int8_product(graph, weight, w, x_u8, x_scale, node.output[0])
         count += 1
     del graph.node[:]
     graph.node.extend(nodes)
@@ -174,6 +153,30 @@ def quantise_per_token(source: Path, target: Path) -> int:
     onnx.save(model, str(target))
     logger.info("quantised %d MatMuls (%d shared inputs) per token", count, len(quantised_inputs))
     return count
+
+
+def _int8_product(
+    graph: Any, weight: np.ndarray, name: str, x_u8: str, x_scale: str, output: str
+) -> list[Any]:
+    """``output = (x_u8 - 128) @ W_int8 * w_scale * x_scale``: the int8 weights go into the graph."""
+    from onnx import helper, numpy_helper
+
+    w_int8, w_scale = quantise_weights(weight)
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(w_int8, f"{name}_int8"),
+            numpy_helper.from_array(w_scale, f"{name}_scale"),
+        ]
+    )
+    return [
+        helper.make_node(
+            "MatMulIntegerToFloat",
+            [x_u8, f"{name}_int8", f"{_PREFIX}_one", f"{name}_scale", f"{_PREFIX}_zp"],
+            [f"{name}_out"],
+            domain="com.microsoft",
+        ),
+        helper.make_node("Mul", [f"{name}_out", x_scale], [output]),
+    ]
 
 
 def _biased_siblings(graph: Any, weights: dict[str, Any]) -> dict[str, list[tuple[Any, Any, str]]]:
