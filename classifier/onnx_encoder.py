@@ -217,7 +217,7 @@ class OnnxEncoder:
     def _export_in_child(self) -> None:
         """Run ``headline-topics export`` in a child so torch is never imported here."""
         logger.warning(
-            "no %s export of the encoder in %s yet: exporting it once (takes ~15 s)",
+            "no %s export of the encoder in %s yet: exporting it once (5-15 s)",
             self.backend,
             self.cache_dir,
         )
