@@ -268,7 +268,7 @@ def check_encoder(manifest: dict[str, Any], embedder: Embedder, name: str) -> No
 
     The same encoder run by another backend is accepted with a warning: torch and ``onnx`` give
     equal vectors (same fingerprint), and ``onnx-int8`` vectors are close enough that a head
-    trained on either keeps about 98.5% of top topics and macro-F1 within 0.006 on the other
+    trained on either keeps about 99% of top topics and macro-F1 within 0.003 on the other
     (bench/encode.py). Anything else (another model, another dimension) is refused.
     """
     recorded = manifest.get("embedding", {})
@@ -284,7 +284,7 @@ def check_encoder(manifest: dict[str, Any], embedder: Embedder, name: str) -> No
         if recorded_source and recorded_source == (info.source_fingerprint or info.fingerprint):
             logger.warning(
                 "model %s was trained on %s embeddings and now gets %s embeddings of the same "
-                "encoder: expect about 1.5%% of top topics to differ; train it with "
+                "encoder: expect about 1%% of top topics to differ; train it with "
                 "--backend %s, or serve it with --backend %s, to match",
                 name,
                 trained_on,
