@@ -239,10 +239,21 @@ class OnnxEncoder:
                 command, capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S, env=env
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise EncoderError(f"exporting the {self.backend} encoder failed: {exc}") from exc
+            raise EncoderError(
+                f"exporting the {self.backend} encoder failed: {exc}{self._export_hint()}"
+            ) from exc
         if done.returncode != 0:
             detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise EncoderError(f"exporting the {self.backend} encoder failed: {detail}")
+            raise EncoderError(
+                f"exporting the {self.backend} encoder failed: {detail}{self._export_hint()}"
+            )
+
+    def _export_hint(self) -> str:
+        return (
+            f" (the export is written to {self.cache_dir}: point HEADLINE_TOPICS_ENCODER_CACHE "
+            "at a writable folder, run 'headline-topics export' when building the deployment, "
+            "or use --backend torch)"
+        )
 
     def _load(self) -> OnnxSession:
         if self._session is not None:

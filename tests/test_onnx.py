@@ -574,3 +574,18 @@ def test_serve_makes_a_missing_export_once_before_the_workers_start(tmp_path, mo
     assert (backend, threads) == ("onnx-int8", str(encoder_threads(1)))
     made = [p.name for p in cache.iterdir() if not p.name.startswith(".")]
     assert len(made) == 1 and made[0].startswith("onnx-int8-")
+
+
+def test_a_failed_export_says_how_to_get_going(tmp_path, monkeypatch):
+    """A read-only deployment cannot make the export at first use: the message names the ways."""
+    import subprocess as sp
+
+    failed = sp.CompletedProcess([], 1, "", "PermissionError: [Errno 13] Permission denied\n")
+    monkeypatch.setattr("classifier.onnx_encoder.subprocess.run", lambda *a, **k: failed)
+    encoder = OnnxEncoder(backend="onnx-int8", cache_dir=tmp_path / "ro")
+    with pytest.raises(EncoderError) as caught:
+        encoder.encode("x")
+    message = str(caught.value)
+    assert "Permission denied" in message and str(tmp_path / "ro") in message
+    for way in ("HEADLINE_TOPICS_ENCODER_CACHE", "headline-topics export", "--backend torch"):
+        assert way in message
