@@ -45,6 +45,7 @@ from .embedding import (
     fingerprint_model_dir,
     resolve_model_path,
 )
+from .files import fsync_tree, sha256_file, write_atomic
 from .quantise import RECIPE, RECIPE_ID, quantise_per_token
 
 logger = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ def check_export(folder: Path, meta: dict[str, Any], *, verify_hashes: bool = Fa
             problem = f"{name} is missing"
         elif path.stat().st_size != recorded["size"]:
             problem = f"{name} has {path.stat().st_size} bytes, {recorded['size']} were written"
-        elif verify_hashes and _sha256(path) != recorded["sha256"]:
+        elif verify_hashes and sha256_file(path) != recorded["sha256"]:
             problem = f"{name} was changed after it was written"
         if problem:
             raise EncoderError(
@@ -266,14 +267,6 @@ def read_source_spec(source: Path) -> _SourceSpec:
         model_config = json.loads((transformer_dir / "config.json").read_text())
         max_len = int(model_config.get("max_position_embeddings", 512))
     return _SourceSpec(transformer_dir, int(max_len), bool(st_config.get("do_lower_case", False)))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -387,17 +380,6 @@ def _lock(root: Path):
     return handle
 
 
-def _fsync_tree(folder: Path) -> None:
-    for child in folder.iterdir():
-        with open(child, "rb") as handle:
-            os.fsync(handle.fileno())
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def export_encoder(
     model: str | os.PathLike[str] | None = None,
     *,
@@ -458,7 +440,7 @@ def export_encoder(
                 "files": {
                     name: {
                         "size": (staging / name).stat().st_size,
-                        "sha256": _sha256(staging / name),
+                        "sha256": sha256_file(staging / name),
                     }
                     for name in (MODEL_FILE, TOKENIZER_FILE)
                 },
@@ -473,7 +455,7 @@ def export_encoder(
             meta["export"]["seconds"] = round(time.perf_counter() - started, 1)
             (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
             os.chmod(staging, 0o755)
-            _fsync_tree(staging)
+            fsync_tree(staging)
             _replace_folder(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -489,14 +471,7 @@ def _refresh_stamp(folder: Path, meta: dict[str, Any], source: Path) -> dict[str
     if meta["source"].get("stamp") == stamp and meta["source"].get("path") == str(source):
         return meta
     meta = {**meta, "source": {**meta["source"], "path": str(source), "stamp": stamp}}
-    body = (json.dumps(meta, indent=2) + "\n").encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{META_FILE}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(body)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, folder / META_FILE)
+    write_atomic(folder / META_FILE, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
     return meta
 
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from .embedding import Embedder, embedder_for
 from .features import LexicalFeatures
+from .files import fsync_dir, sha256_file, write_atomic
 from .head import TopicHead
 from .model import TopicModel
 
@@ -49,41 +50,6 @@ HEAD_ARRAYS = ("coef", "intercept", "temperature", "thresholds", "prior_shift", 
 
 class ModelError(RuntimeError):
     """A model version that is missing, malformed, changed on disk, or built for another encoder."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so readers see the old or the new file, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 class ModelStore:

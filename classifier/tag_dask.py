@@ -36,7 +36,8 @@ import pyarrow.parquet as pq
 
 from .data import DataError
 from .embedding import backend_for, embedder_for
-from .store import ModelStore, fsync_dir, write_atomic
+from .files import fsync_dir, write_atomic
+from .store import ModelStore
 from .tag_io import (
     Chunk,
     CsvReader,

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .data import DataError
-from .store import fsync_dir, write_atomic
+from .files import fsync_dir, write_atomic
 from .tag_io import (
     Chunk,
     FileFormat,
