@@ -217,7 +217,7 @@ def main() -> int:
     from classifier import config
     from classifier.store import ModelStore
     from classifier.tagging import normalise_headline, tag_file
-    from classifier.training import build_manifest, data_fingerprint, fit_model
+    from classifier.training import train_model
 
     store = ModelStore(config.models_dir())
     if store.current_version() is None:
@@ -320,16 +320,8 @@ def main() -> int:
     fake_store = ModelStore(work / "fake-models")
     train = headlines[:1500]
     labels = [f"t{hash(t) % 3}" for t in train]  # the head's quality does not matter here
-    fake_model, info = fit_model(
-        train, labels, HashEmbedder(), head_params={"calibration_folds": 2}
-    )
-    manifest = build_manifest(
-        fake_model,
-        info,
-        fingerprint=data_fingerprint(train, labels),
-        source="bench",
-        rows=len(train),
-        skipped=0,
+    fake_model, manifest = train_model(
+        train, labels, HashEmbedder(), head_params={"calibration_folds": 2}, source="bench"
     )
     fake_store.save(fake_model, manifest, promote=True)
     fake = {}

@@ -137,6 +137,37 @@ def build_manifest(
     }
 
 
+def train_model(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    embedder: Embedder,
+    *,
+    embeddings: np.ndarray | None = None,
+    head_params: dict[str, Any] | None = None,
+    groups: Sequence[str] | None = None,
+    source: str = "in memory",
+    rows: int | None = None,
+    skipped: int = 0,
+) -> tuple[TopicModel, dict[str, Any]]:
+    """Fit a model and write its manifest: the pair ``ModelStore.save`` takes.
+
+    ``rows`` is how many rows the source had (default: the rows given) and ``skipped`` how many
+    of them were unusable; they go into the manifest beside the data fingerprint.
+    """
+    model, info = fit_model(
+        texts, labels, embedder, embeddings=embeddings, head_params=head_params, groups=groups
+    )
+    manifest = build_manifest(
+        model,
+        info,
+        fingerprint=data_fingerprint(texts, labels),
+        source=source,
+        rows=len(texts) if rows is None else rows,
+        skipped=skipped,
+    )
+    return model, manifest
+
+
 @dataclass
 class TrainResult:
     version: str
@@ -214,13 +245,12 @@ def train_from_file(
         logger.warning("skipped %s", problem)
     params = dict(head_params or {})
     params["priors"] = resolve_priors(priors, data.labels)
-    model, info = fit_model(
-        data.texts, data.labels, embedder, head_params=params, groups=data.groups
-    )
-    manifest = build_manifest(
-        model,
-        info,
-        fingerprint=data_fingerprint(data.texts, data.labels),
+    model, manifest = train_model(
+        data.texts,
+        data.labels,
+        embedder,
+        head_params=params,
+        groups=data.groups,
         source=str(path),
         rows=data.rows_read,
         skipped=len(data.problems),

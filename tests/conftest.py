@@ -123,17 +123,9 @@ def save_model(
     head_params: dict | None = None,
 ) -> str:
     """Train a model on ``texts``/``labels`` and write it to ``store``; returns its version."""
-    from classifier.training import build_manifest, data_fingerprint, fit_model
+    from classifier.training import train_model
 
-    model, info = fit_model(texts, labels, embedder, head_params=head_params)
-    manifest = build_manifest(
-        model,
-        info,
-        fingerprint=data_fingerprint(texts, labels),
-        source="test",
-        rows=len(texts),
-        skipped=0,
-    )
+    model, manifest = train_model(texts, labels, embedder, head_params=head_params, source="test")
     if version:
         manifest["version"] = version
     return store.save(model, manifest, promote=promote)

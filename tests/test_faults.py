@@ -55,7 +55,7 @@ TRAINER = textwrap.dedent(
     import copy, sys
     sys.path.insert(0, {root!r})
     from classifier.store import ModelStore
-    from classifier.training import build_manifest, data_fingerprint, fit_model
+    from classifier.training import train_model
     from tests.conftest import FakeEmbedder, load_project_data
     from tests.test_tag import FAST_HEAD
 
@@ -65,9 +65,8 @@ TRAINER = textwrap.dedent(
     i = 0
     while True:  # train, save and promote new versions until killed
         if i % 4 == 0:  # fitting touches no file; saving does, so most of the time goes there
-            model, info = fit_model(texts, labels, FakeEmbedder(), head_params=FAST_HEAD)
-            manifest = build_manifest(model, info, fingerprint=data_fingerprint(texts, labels),
-                                      source="fault-test", rows=len(texts), skipped=0)
+            model, manifest = train_model(texts, labels, FakeEmbedder(), head_params=FAST_HEAD,
+                                          source="fault-test")
         store.save(model, dict(copy.deepcopy(manifest), version=f"k{{{start} + i}}"),
                    promote=True)
         print("saved", {start} + i, flush=True)

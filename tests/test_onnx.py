@@ -33,7 +33,7 @@ from classifier.export import (
 )
 from classifier.onnx_encoder import OnnxEncoder
 from classifier.store import ModelError, ModelStore, check_encoder
-from classifier.training import build_manifest, data_fingerprint, fit_model
+from classifier.training import train_model
 from tests.conftest import ROOT, load_project_data
 
 pytestmark = pytest.mark.slow
@@ -197,14 +197,8 @@ def test_a_torch_head_serves_equal_on_fp32_and_close_on_int8_with_a_warning(
 ):
     rows = load_project_data()[::40]
     texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
-    model, info = fit_model(texts, labels, real_embedder, head_params={"calibration_folds": 2})
-    manifest = build_manifest(
-        model,
-        info,
-        fingerprint=data_fingerprint(texts, labels),
-        source="test",
-        rows=len(texts),
-        skipped=0,
+    model, manifest = train_model(
+        texts, labels, real_embedder, head_params={"calibration_folds": 2}, source="test"
     )
     assert manifest["embedding"]["backend"] == "torch"
     assert manifest["embedding"]["source_fingerprint"] == manifest["embedding"]["fingerprint"]
@@ -231,10 +225,7 @@ def test_a_head_trained_on_int8_records_it_and_is_served_with_int8_by_default(
 
     rows = load_project_data()[::60]
     texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
-    model, info = fit_model(texts, labels, int8, head_params={"calibration_folds": 2})
-    manifest = build_manifest(
-        model, info, fingerprint=data_fingerprint(texts, labels), source="t", rows=1, skipped=0
-    )
+    model, manifest = train_model(texts, labels, int8, head_params={"calibration_folds": 2})
     recorded = manifest["embedding"]
     assert recorded["backend"] == "onnx-int8" and recorded["fingerprint"] == int8.info().fingerprint
     assert recorded["source_fingerprint"] == int8.source_fingerprint != recorded["fingerprint"]
@@ -260,8 +251,7 @@ def test_another_encoder_is_refused_whatever_the_backend(int8):
     rows = load_project_data()[::80]
     texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
     fake = FakeEmbedder(dimension=384)
-    model, info = fit_model(texts, labels, fake, head_params={"calibration_folds": 2})
-    manifest = build_manifest(model, info, fingerprint="f", source="t", rows=1, skipped=0)
+    model, manifest = train_model(texts, labels, fake, head_params={"calibration_folds": 2})
     with pytest.raises(ModelError, match=r"\(torch, fingerprint .*\(onnx-int8, fingerprint"):
         check_encoder(manifest, int8, manifest["version"])
 

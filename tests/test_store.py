@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from classifier.store import CURRENT, HEAD_FILE, MANIFEST, ModelError, ModelStore
-from classifier.training import build_manifest, data_fingerprint, fit_model, should_promote
+from classifier.training import data_fingerprint, should_promote, train_model
 from tests.conftest import FakeEmbedder, load_project_data
 
 ROWS = load_project_data()[::12]
@@ -18,15 +18,7 @@ LABELS = [r["topic"] for r in ROWS]
 
 
 def _save(store, embedder, texts=TEXTS, labels=LABELS, promote=True, version=None):
-    model, info = fit_model(texts, labels, embedder)
-    manifest = build_manifest(
-        model,
-        info,
-        fingerprint=data_fingerprint(texts, labels),
-        source="test",
-        rows=len(texts),
-        skipped=0,
-    )
+    model, manifest = train_model(texts, labels, embedder, source="test")
     if version:
         manifest["version"] = version
     store.save(model, manifest, promote=promote)
