@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -249,11 +250,16 @@ def start_server(
     models: Path,
     log_path: Path,
     backend: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen:
-    """``headline-topics serve`` on ``models`` (its model's own backend unless ``backend``)."""
+    """``headline-topics serve`` on ``models`` (its model's own backend unless ``backend``), in
+    its own process group, logging to ``log_path``; ``env`` replaces this process's environment.
+    """
     from classifier import config
 
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    env = dict(
+        os.environ if env is None else env, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false"
+    )
     # the exports of the store the model came from, as a deployed service has them: otherwise
     # the private copy's first start would include making one (~10 s, not what is measured)
     env.setdefault("HEADLINE_TOPICS_ENCODER_CACHE", str(config.encoder_cache_dir()))
@@ -320,14 +326,16 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def stop_server(process: subprocess.Popen) -> None:
+def stop_server(process: subprocess.Popen, timeout: float = 30.0) -> int | None:
+    """SIGTERM, then SIGKILL to the server's own process group; returns its exit code."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(30)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)  # the group this script started
             process.wait(10)
+    return process.returncode
 
 
 # -- report --------------------------------------------------------------------------------------

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +21,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.service import free_port, start_server, stop_server, wait_ready
 from classifier.embedding import embedder_for
 from classifier.store import ModelStore
 from tests.conftest import ENCODER_CACHE_ENV, ROOT, load_project_data
@@ -38,27 +36,14 @@ ROWS = load_project_data()
 HEADLINES = [r["headline"] for r in ROWS[7::301]][:16]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Server:
     process: subprocess.Popen
     url: str
     log: Path
 
-    def stop(self, timeout: float = 30.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # our own process group only
-                self.process.wait(10)
-        return self.process.returncode
+    def stop(self, timeout: float = 30.0) -> int | None:
+        return stop_server(self.process, timeout)
 
 
 @pytest.fixture(scope="module")
@@ -89,48 +74,14 @@ def server(store, tmp_path_factory):
         HEADLINE_TOPICS_RELOAD_CHECK_MS=str(RELOAD_CHECK_MS),
         HEADLINE_TOPICS_ADMIN_TOKEN=TOKEN,
         HEADLINE_TOPICS_MAX_BODY_BYTES="65536",
-        HF_HUB_OFFLINE="1",
     )
-    command = [
-        sys.executable,
-        "-m",
-        "classifier.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--models-dir",
-        str(model_store.root),
-        "--workers",
-        "2",
-        "--threads",
-        "16",
-    ]
-    with open(log, "w") as handle:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = start_server(port, 2, 16, model_store.root, log, env=env)
     running = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 180
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if requests.get(running.url + "/readyz", timeout=5).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                pass  # not listening yet, or the workers are still loading the model
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn not ready after 180 s:\n{log.read_text()}")
-            time.sleep(0.5)
+        try:
+            wait_ready(port, process, timeout=180)
+        except RuntimeError as exc:  # exited, or not ready in time
+            pytest.fail(f"gunicorn: {exc}:\n{log.read_text()}")
         yield running
     finally:
         running.stop()
