@@ -222,7 +222,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
         if args.engine == "dask":
             summary = _run_dask(args, store, version, encoder, update)
         else:
-            summary = _run_local(args, store, version, encoder, update)
+            summary = _run_local(args, store, version, manifest, encoder, update)
     except KeyboardInterrupt:
         bar.close()
         state = read_state(args.output) if partial_paths(Path(args.output))[2].exists() else None
@@ -246,9 +246,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_local(args, store: ModelStore, version: str, encoder, update):
+def _run_local(args, store: ModelStore, version: str, manifest: dict, encoder, update):
     embedder = embedder_for(
-        store.read_manifest(version),
+        manifest,
         encoder=encoder,
         backend=args.backend,
         models_dir=store.root,

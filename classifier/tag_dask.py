@@ -346,9 +346,9 @@ def tag_dask(
         "mtime_ns": stat.st_mtime_ns,
         "text_column": spec.text_column,
         "model": spec.version,
-        "encoder": backend_for(
-            ModelStore(spec.models_dir).read_manifest(spec.version), spec.backend
-        ),
+        # the CLI resolves the backend; a caller that left it to the model reads it here
+        "encoder": spec.backend
+        or backend_for(ModelStore(spec.models_dir).read_manifest(spec.version)),
         "clusters": None,
         "output_format": "parquet-folder"
         if partitioned
