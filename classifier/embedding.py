@@ -55,6 +55,11 @@ def resolve_model_path(model: str | os.PathLike[str] | None) -> Path:
     return path.resolve()
 
 
+def encoder_name(model: str | os.PathLike[str] | None, path: Path) -> str:
+    """What manifests and messages call the encoder: the bundled model's name, else its folder's."""
+    return DEFAULT_MODEL_NAME if model in (None, "", DEFAULT_MODEL_NAME) else path.name
+
+
 @lru_cache(maxsize=8)
 def _fingerprint_dir(path: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
@@ -114,9 +119,7 @@ class Embedder:
         threads: int | None = None,
     ) -> None:
         self.path = resolve_model_path(model)
-        self.name = (
-            DEFAULT_MODEL_NAME if model in (None, "", DEFAULT_MODEL_NAME) else self.path.name
-        )
+        self.name = encoder_name(model, self.path)
         self.batch_size = batch_size
         self.threads = threads
         self._model = None

@@ -25,9 +25,9 @@ import numpy as np
 
 from .embedding import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_MODEL_NAME,
     EncoderError,
     EncoderInfo,
+    encoder_name,
     resolve_model_path,
 )
 from .export import (
@@ -179,9 +179,7 @@ class OnnxEncoder:
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be at least 1, not {threads}")
         self.path = resolve_model_path(model)
-        self.name = (
-            DEFAULT_MODEL_NAME if model in (None, "", DEFAULT_MODEL_NAME) else self.path.name
-        )
+        self.name = encoder_name(model, self.path)
         self.backend = backend
         self.batch_size = batch_size
         self.threads = threads
