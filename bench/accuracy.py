@@ -27,7 +27,7 @@ from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, read_cap, shared_file, table  # noqa: E402
+from bench.common import ROOT, machine_line, read_cap, shared_file, table  # noqa: E402
 from classifier.embedding import BACKENDS, embedder_for  # noqa: E402
 from classifier.metrics import classification_metrics  # noqa: E402
 from classifier.store import ModelStore  # noqa: E402
@@ -41,6 +41,7 @@ def score(name, truth, predicted, confidence, labels):
 
 
 def main() -> int:
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", choices=BACKENDS, help="default: the shipped model's")

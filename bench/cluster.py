@@ -355,6 +355,9 @@ def bench_scale(texts, X) -> None:
 
 
 def main() -> int:
+    from bench.common import machine_line
+
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--cache-dir", type=Path, help="keep embeddings here between runs")

@@ -11,6 +11,29 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
+def machine_line() -> str:
+    """Which CPU (model and the features that pick the kernels) and commit the figures are from.
+
+    Every benchmark prints it first: the same code runs other kernels on other CPUs, so a figure
+    without its CPU cannot be compared with another.
+    """
+    import subprocess
+
+    from classifier.cpu import cpu_info
+
+    cpu = cpu_info()
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit = ""
+    return f"CPU: {cpu.line()}; int8 products by {cpu.int8_kernel}; commit {commit or 'unknown'}"
+
+
 def shared_file(name: str) -> Path:
     """A measurement file from ../shared/data, or exit 0 with a note when it is absent."""
     path = SHARED / name

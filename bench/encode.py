@@ -6,7 +6,7 @@
 For each backend (``torch`` = sentence-transformers fp32, the reference; ``onnx`` = the fp32
 export; ``onnx-int8`` = the per-token int8 export, the default; and, measured here only,
 ``onnx-int8-dynamic`` = onnxruntime's own dynamic int8 (one activation scale per batch) and
-``torch-bf16`` = torch with bf16 weights, for AMX):
+``torch-bf16`` = torch with bf16 weights, for AMX, measured only on a CPU with native bf16):
 
 1. start to ready: a fresh process imports the encoder, reads its fingerprint and embeds one
    headline; wall time from spawning it until it says so, and its RSS then (median of rounds);
@@ -22,8 +22,9 @@ export; ``onnx-int8`` = the per-token int8 export, the default; and, measured he
    share whose top topic (backend's own head) differs between the two. A service batches
    concurrent requests, so anything above 0 means the same headline can get another answer.
 
-Targets (issue 8), as ratios against torch in the same run: >= 2x headlines/s at batch 32 and
->= 3x at batch 1; macro-F1 within 0.01 of torch and >= 98% identical top topics.
+Targets, as ratios against torch in the same run: >= 2x headlines/s at batch 32 and >= 4x at
+batch 1 (issue 12, on an AVX2-only CPU), macro-F1 within 0.005 of torch's (fp32) and >= 98%
+identical top topics, ready in under 2 s. The first line names the CPU and its kernels.
 Skips (exit 0) when the shared data is absent. Exports are made first if missing (not timed).
 """
 
@@ -49,7 +50,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, read_cap, shared_file, table  # noqa: E402
+from bench.common import ROOT, machine_line, read_cap, shared_file, table  # noqa: E402
 from classifier.data import read_labelled  # noqa: E402
 
 BACKENDS = ("torch", "onnx", "onnx-int8", "onnx-int8-dynamic", "torch-bf16")
@@ -241,6 +242,7 @@ def ensure_exports(backends: list[str], cache_dir: str) -> None:
 
 
 def main() -> int:
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
@@ -258,6 +260,7 @@ def main() -> int:
     warnings.filterwarnings("ignore")
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from classifier.cpu import cpu_info
     from classifier.export import default_cache_dir
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -265,6 +268,10 @@ def main() -> int:
         parser.error(f"unknown backends {sorted(unknown)}; choose from {', '.join(BACKENDS)}")
     if "torch" not in backends:
         backends.insert(0, "torch")  # the baseline every ratio is against
+    if "torch-bf16" in backends and not cpu_info().native_bf16:
+        # emulated bf16 took over 15 minutes on an AVX2-only EPYC: measure it only where it runs
+        backends.remove("torch-bf16")
+        print("torch-bf16 skipped: this CPU has no native bf16 (avx512_bf16 or amx_bf16)")
     texts, truth = read_cap(shared_file("cap_nyt_dev.csv"))
     train = read_labelled(ROOT / "data" / "headlines.csv")
     cache_dir = str(args.cache_dir or default_cache_dir())
@@ -365,15 +372,16 @@ def main() -> int:
     headers += ["own head: same top", "macro-F1", "dF1", "context flips"]
     shown = [[f"{v:.2%}" if i in (3, 6, 9) else v for i, v in enumerate(row)] for row in accuracy]
     print(table(headers, shown))
-    print("\n3. targets (issue 8) per backend")
+    print("\n3. targets (issue 12) per backend")
     for row, acc in zip(rows, accuracy, strict=True):
         if row[0] == "torch":
             continue
         b1, b32 = float(row[4][:-1]), float(row[5][:-1])
         ok = {
-            "b1 >= 3x": b1 >= 3,
+            "b1 >= 4x": b1 >= 4,
             "b32 >= 2x": b32 >= 2,
-            "own head F1 within 0.01": abs(acc[8]) <= 0.01,
+            "own head F1 within 0.005": abs(acc[8]) <= 0.005,
+            "ready < 2 s": float(row[7]) < 2.0,
             "own head same top >= 98%": acc[6] >= 0.98,
             "no context flips": acc[9] == 0,
         }

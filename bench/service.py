@@ -343,6 +343,11 @@ SHAPES = ((1, 1), (8, 1), (32, 1), (1, 32))
 
 
 def main(argv: list[str] | None = None) -> int:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from bench.common import machine_line
+
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase")
     parser.add_argument("--rounds", type=int, default=3, help="baseline+service rounds")

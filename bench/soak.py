@@ -32,7 +32,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import table  # noqa: E402
+from bench.common import machine_line, table  # noqa: E402
 from bench.service import (  # noqa: E402
     free_port,
     percentile,
@@ -117,6 +117,7 @@ class Load:
 
 
 def main() -> int:
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=32)

@@ -190,6 +190,9 @@ def end_to_end(args: argparse.Namespace, pool: list[str], work: Path) -> None:
 
 
 def main() -> int:
+    from bench.common import machine_line
+
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--unique", type=int, default=3000, help="distinct headlines (default 3000)"

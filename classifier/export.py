@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import config
+from .cpu import cpu_info
 from .embedding import (
     DEFAULT_MODEL_NAME,
     EncoderError,
@@ -46,17 +47,19 @@ from .embedding import (
     resolve_model_path,
 )
 from .files import fsync_tree, sha256_file, write_atomic
-from .quantise import RECIPE, RECIPE_ID, quantise_per_token
+from .quantise import RECIPE, RECIPE_ID, float_twin, quantise_per_token
 
 logger = logging.getLogger(__name__)
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 # 2: int8 is per-token (classifier.quantise); format-1 int8 exports were per-batch and are redone.
 # 3: Q, K and V in one product (same vectors, bit for bit; ~3% faster), so format 2 is redone too.
-EXPORT_FORMAT = 3
+# 4: int8 weights in [-64, 64] (exact on CPUs without VNNI) and recorded probe vectors.
+EXPORT_FORMAT = 4
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "meta.json"
+PROBE_FILE = "probe.npy"  # the export's own vectors of PROBE_HEADLINES, one at a time
 LOCK_FILE = ".lock"
 OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -71,6 +74,10 @@ FP32_MAX_ABS_DIFF = 1e-4
 # on NYT headlines the int8 export agrees at mean cosine ~0.99.
 INT8_MIN_MEAN_COSINE = 0.97
 INT8_MIN_COSINE = 0.93
+# The int8 graph against its float twin (classifier.quantise.float_twin) on the exporting
+# machine: the integer products are exact, so the two agree to the bit (0.0 measured on AVX2
+# and on VNNI); anything above this means the machine's int8 kernel computes something else.
+TWIN_MAX_ABS_DIFF = 1e-6
 
 # Made-up headlines of varied length and style to check an export against torch.
 PROBE_HEADLINES = (
@@ -346,7 +353,11 @@ def _agreement(reference: np.ndarray, vectors: np.ndarray) -> dict[str, float]:
 def _check_against_torch(
     folder: Path, meta: dict[str, Any], source: Path, backend: str
 ) -> dict[str, Any]:
-    """Embed the probe headlines both ways; refuse an export that does not match torch."""
+    """Embed the probe headlines both ways; refuse an export that does not match torch.
+
+    For int8, also refuse one whose integer products this machine does not compute exactly
+    (against the float twin), and record the probe vectors that every later load compares with.
+    """
     from .embedding import Embedder
     from .onnx_encoder import OnnxSession
 
@@ -354,8 +365,11 @@ def _check_against_torch(
     session = OnnxSession(folder, meta)
     batched = session.encode(list(PROBE_HEADLINES), batch_size=len(PROBE_HEADLINES))
     one_by_one = session.encode(list(PROBE_HEADLINES), batch_size=1)
+    np.save(folder / PROBE_FILE, one_by_one, allow_pickle=False)
     check = {"probes": len(PROBE_HEADLINES), **_agreement(reference, batched)}
     check["batch_1"] = _agreement(reference, one_by_one)
+    if backend not in SAME_VECTORS_AS_TORCH:
+        check["float_twin_max_abs_diff"] = _check_against_twin(folder, meta, one_by_one)
     worst = min(check["min_cosine"], check["batch_1"]["min_cosine"])
     if backend in SAME_VECTORS_AS_TORCH:
         diff = max(check["max_abs_diff"], check["batch_1"]["max_abs_diff"])
@@ -370,6 +384,28 @@ def _check_against_torch(
             f"{check['mean_cosine']:.4f}, min {worst:.4f}); not kept"
         )
     return check
+
+
+def _check_against_twin(folder: Path, meta: dict[str, Any], vectors: np.ndarray) -> float:
+    """The int8 export's probe vectors against the same arithmetic done exactly in fp32."""
+    from .onnx_encoder import OnnxSession
+
+    twin_dir = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".twin-"))
+    try:
+        float_twin(folder / MODEL_FILE, twin_dir / MODEL_FILE)
+        shutil.copyfile(folder / TOKENIZER_FILE, twin_dir / TOKENIZER_FILE)
+        exact = OnnxSession(twin_dir, meta).encode(list(PROBE_HEADLINES), batch_size=1)
+    finally:
+        shutil.rmtree(twin_dir, ignore_errors=True)
+    diff = float(np.abs(exact - vectors).max())
+    if diff > TWIN_MAX_ABS_DIFF:
+        cpu = cpu_info()
+        raise EncoderError(
+            f"onnxruntime's int8 kernel on this CPU ({cpu.line()}; {cpu.int8_kernel}) does "
+            f"not compute the quantised encoder exactly (max difference {diff:.2e} from the "
+            "exact float twin); not kept: use --backend onnx"
+        )
+    return diff
 
 
 def _lock(root: Path):
@@ -437,13 +473,7 @@ def export_encoder(
                     "fingerprint": source_fp,
                     "stamp": source_stamp(source),
                 },
-                "files": {
-                    name: {
-                        "size": (staging / name).stat().st_size,
-                        "sha256": sha256_file(staging / name),
-                    }
-                    for name in (MODEL_FILE, TOKENIZER_FILE)
-                },
+                "files": {},  # recorded once probe.npy is written too
                 "export": {
                     "opset": OPSET,
                     "quantization": None if backend == "onnx" else dict(RECIPE),
@@ -452,6 +482,7 @@ def export_encoder(
                 "libraries": _versions(),
             }
             meta["check"] = _check_against_torch(staging, meta, source, backend)
+            meta["files"] = _file_records(staging)
             meta["export"]["seconds"] = round(time.perf_counter() - started, 1)
             (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
             os.chmod(staging, 0o755)
@@ -462,6 +493,14 @@ def export_encoder(
             raise
     logger.info("wrote %s in %.1f s", final, meta["export"]["seconds"])
     return ExportResult(final, meta, created=True)
+
+
+def _file_records(folder: Path) -> dict[str, dict[str, Any]]:
+    names = [n for n in (MODEL_FILE, TOKENIZER_FILE, PROBE_FILE) if (folder / n).is_file()]
+    return {
+        name: {"size": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
+        for name in names
+    }
 
 
 def _refresh_stamp(folder: Path, meta: dict[str, Any], source: Path) -> dict[str, Any]:

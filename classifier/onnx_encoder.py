@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .cpu import cpu_info
 from .embedding import (
     DEFAULT_BATCH_SIZE,
     EncoderError,
@@ -33,10 +34,13 @@ from .embedding import (
 from .export import (
     MODEL_FILE,
     ONNX_BACKENDS,
+    PROBE_FILE,
+    PROBE_HEADLINES,
     TOKENIZER_FILE,
     default_cache_dir,
     find_export,
 )
+from .quantise import kernel_self_test
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,13 @@ EXPORT_TIMEOUT_S = 900
 # batch_size still applies when it is smaller.
 MAX_RUN = 32
 SMALL_CALL_RUN = 16
+# A load compares its probe vectors with the ones the export recorded. Exact integer products
+# leave only fp32 rounding (softmax, GELU, layer norms) that may differ between CPUs, which the
+# per-token rounding can carry a little further: a whole numpy re-implementation of the float
+# parts stays above 0.9987 per vector, while the saturating 8-bit recipe on AVX2 fell to 0.976.
+PROBE_MIN_COSINE = 0.998
+FALLBACK_BACKEND = "onnx"
+_self_tests: dict[int | None, list[str]] = {}
 
 
 class OnnxSession:
@@ -133,6 +144,38 @@ class OnnxSession:
             hidden = self.session.run([self.output_name], feeds)[0]
             out[rows] = mean_pool_normalise(hidden, mask)
         return out
+
+
+def check_int8(session: OnnxSession) -> str | None:
+    """Why this machine must not use this int8 export, or None when it computes as recorded.
+
+    Two checks, a few tens of milliseconds: onnxruntime's integer kernel on worst-case values
+    against numpy (:func:`classifier.quantise.kernel_self_test`, once per process), and the
+    export's probe headlines against the vectors recorded when it was made, wherever that was.
+    """
+    cpu = cpu_info()
+    threads = session.threads or None
+    if threads not in _self_tests:
+        _self_tests[threads] = kernel_self_test(threads)
+        logger.info("CPU %s: int8 products by %s", cpu.line(), cpu.int8_kernel)
+        if cpu.int8_slow:
+            logger.warning(
+                "this CPU has no AVX2: int8 products are slow here; --backend onnx may be faster"
+            )
+    if _self_tests[threads]:
+        return f"its integer kernel ({cpu.int8_kernel}) is wrong on {_self_tests[threads][0]}"
+    try:
+        recorded = np.load(session.folder / PROBE_FILE, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        return f"its recorded probe vectors cannot be read ({exc})"
+    if recorded.shape != (len(PROBE_HEADLINES), session.dimension):
+        return f"its recorded probe vectors have shape {recorded.shape}"
+    vectors = session.encode(list(PROBE_HEADLINES), batch_size=1)
+    cosine = float(np.min(np.sum(vectors * recorded, axis=1)))
+    if not cosine >= PROBE_MIN_COSINE:
+        return f"probe vectors agree at cosine {cosine:.4f} (< {PROBE_MIN_COSINE})"
+    logger.debug("int8 probe vectors agree with the export's at cosine >= %.6f", cosine)
+    return None
 
 
 def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -260,8 +303,22 @@ class OnnxEncoder:
         with self._lock:
             if self._session is None:
                 logger.info("loading %s encoder from %s", self.backend, folder)
-                self._session = OnnxSession(folder, meta, threads=self.threads)
-        return self._session
+                session = OnnxSession(folder, meta, threads=self.threads)
+                problem = check_int8(session) if self.backend == "onnx-int8" else None
+                if problem is None:
+                    self._session = session
+                    return session
+                logger.warning(
+                    "the onnx-int8 encoder does not compute as recorded on this CPU (%s): %s. "
+                    "Using %s (fp32) instead: its vectors differ slightly from int8 ones, so a "
+                    "head trained on onnx-int8 vectors may answer ~1%% of headlines differently",
+                    cpu_info().line(),
+                    problem,
+                    FALLBACK_BACKEND,
+                )
+                self.backend = FALLBACK_BACKEND
+                self._meta = self._folder = None
+        return self._load()
 
     # -- the Embedder interface -----------------------------------------------------------
     @property
@@ -277,6 +334,7 @@ class OnnxEncoder:
         :func:`classifier.store.check_encoder` tells that a torch-trained head meets the same
         encoder, quantised.
         """
+        self._load()
         return str(self._locate()[1]["source"]["fingerprint"])
 
     @property
@@ -284,6 +342,9 @@ class OnnxEncoder:
         return int(self._locate()[1]["dimension"])
 
     def info(self) -> EncoderInfo:
+        """What vectors this encoder gives; loads it, since an int8 export that this machine
+        does not compute as recorded is replaced by the fp32 one (see :func:`check_int8`)."""
+        self._load()
         _, meta = self._locate()
         return EncoderInfo(
             self.name,

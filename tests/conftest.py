@@ -73,6 +73,31 @@ def real_embedder():
     return embedder
 
 
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory, real_embedder) -> Path:
+    """Both exports, made once per session into a private cache (torch is loaded anyway)."""
+    from classifier.export import export_encoder
+
+    cache = tmp_path_factory.mktemp("encoders")
+    for backend in ("onnx", "onnx-int8"):
+        export_encoder(backend=backend, cache_dir=cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def fp32(onnx_cache):
+    from classifier.onnx_encoder import OnnxEncoder
+
+    return OnnxEncoder(backend="onnx", cache_dir=onnx_cache, auto_export=False)
+
+
+@pytest.fixture(scope="session")
+def int8(onnx_cache):
+    from classifier.onnx_encoder import OnnxEncoder
+
+    return OnnxEncoder(backend="onnx-int8", cache_dir=onnx_cache, auto_export=False)
+
+
 def clear_settings_env(monkeypatch, *also: str) -> None:
     """Drop the developer's HEADLINE_TOPICS_* variables (and ``also``) but keep the export cache."""
     for key in list(os.environ):

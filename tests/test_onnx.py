@@ -62,25 +62,6 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def onnx_cache(tmp_path_factory, real_embedder) -> Path:
-    """Both exports, made once per session into a private cache (torch is loaded anyway)."""
-    cache = tmp_path_factory.mktemp("encoders")
-    for backend in ("onnx", "onnx-int8"):
-        export_encoder(backend=backend, cache_dir=cache)
-    return cache
-
-
-@pytest.fixture(scope="session")
-def fp32(onnx_cache) -> OnnxEncoder:
-    return OnnxEncoder(backend="onnx", cache_dir=onnx_cache, auto_export=False)
-
-
-@pytest.fixture(scope="session")
-def int8(onnx_cache) -> OnnxEncoder:
-    return OnnxEncoder(backend="onnx-int8", cache_dir=onnx_cache, auto_export=False)
-
-
-@pytest.fixture(scope="session")
 def torch_vectors(real_embedder) -> np.ndarray:
     return real_embedder.encode(HEADLINES)
 

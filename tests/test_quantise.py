@@ -5,9 +5,22 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import onnxruntime as ort
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from classifier.quantise import RECIPE_ID, quantise_per_token, quantise_weights
+from classifier import quantise
+from classifier.quantise import (
+    ACTIVATION_MAX_RAW,
+    NARROWEST_ACCUMULATOR_MAX,
+    RECIPE,
+    RECIPE_ID,
+    WEIGHT_MAX,
+    float_twin,
+    kernel_self_test,
+    largest_pair_sum,
+    quantise_per_token,
+    quantise_weights,
+)
 
 
 def _two_layer_model(path, rng) -> dict[str, np.ndarray]:
@@ -53,7 +66,7 @@ def test_weights_are_symmetric_per_column_and_close():
     w = rng.normal(size=(64, 10)).astype(np.float32)
     w[:, 3] = 0.0  # a dead column must not divide by zero
     w_q, scale = quantise_weights(w)
-    assert w_q.dtype == np.int8 and scale.shape == (10,) and np.abs(w_q).max() <= 127
+    assert w_q.dtype == np.int8 and scale.shape == (10,) and np.abs(w_q).max() == WEIGHT_MAX
     assert np.all(w_q[:, 3] == 0)
     assert np.abs(w_q * scale - w).max() <= scale.max() / 2 + 1e-7
 
@@ -144,3 +157,89 @@ def test_siblings_with_biases_become_one_product_with_the_same_results(tmp_path)
     for n, out in zip(names, got, strict=True):
         expected = _per_token_reference(x, weights[n]) + biases[n]
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_no_pair_of_products_can_saturate_the_narrowest_accumulator():
+    """By arithmetic, whatever the CPU: x86 without VNNI adds pairs of u8*s8 into int16.
+
+    The recipe's raw activation bytes reach 255 (128 + 127) and its weights +-64; the old
+    recipe's 8-bit weights (+-127) made pairs of up to 64,770.
+    """
+    assert ACTIVATION_MAX_RAW == 255 and NARROWEST_ACCUMULATOR_MAX == 32767
+    assert largest_pair_sum() == 2 * 255 * WEIGHT_MAX == RECIPE["largest_pair_sum"]
+    assert largest_pair_sum() <= NARROWEST_ACCUMULATOR_MAX
+    assert largest_pair_sum(weight_max=127) > NARROWEST_ACCUMULATOR_MAX  # the v1 recipe
+
+
+def test_a_recipe_that_could_saturate_is_refused(tmp_path, monkeypatch):
+    _two_layer_model(tmp_path / "fp32.onnx", np.random.default_rng(5))
+    monkeypatch.setattr(quantise, "WEIGHT_MAX", 127)
+    with pytest.raises(ValueError, match="int16"):
+        quantise_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+
+
+def _saturating_model(path, rng, k=64, n=8) -> np.ndarray:
+    """One MatMul whose weights put +-max in every row of two columns."""
+    w = rng.normal(size=(k, n)).astype(np.float32)
+    w[:, 0], w[:, 1] = 1.0, -1.0  # quantised to +64 / -64 in every row
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "t", k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", "t", n])],
+        [numpy_helper.from_array(w, "W")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return w
+
+
+def test_worst_case_values_are_computed_exactly(tmp_path):
+    """Tokens whose every activation quantises to 255, against columns of +-64: the pairs that
+    saturated vpmaddubsw under the 8-bit recipe. numpy is the oracle."""
+    rng = np.random.default_rng(6)
+    w = _saturating_model(tmp_path / "fp32.onnx", rng)
+    quantise_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    x = rng.normal(size=(4, 6, 64)).astype(np.float32)
+    x[0] = 3.0  # every activation at the top of its scale: raw byte 255 everywhere
+    x[1, :, ::2] = 5.0
+    x[2] = -2.0
+    got = _session(tmp_path / "int8.onnx").run(None, {"x": x})[0]
+    np.testing.assert_allclose(got, _per_token_reference(x, w), rtol=1e-5, atol=1e-5)
+
+
+def test_the_float_twin_computes_the_int8_graph_exactly(tmp_path):
+    rng = np.random.default_rng(7)
+    _two_layer_model(tmp_path / "fp32.onnx", rng)
+    quantise_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    assert float_twin(tmp_path / "int8.onnx", tmp_path / "twin.onnx") == 3
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "twin.onnx")).graph.node]
+    assert "MatMulIntegerToFloat" not in ops and ops.count("MatMul") == 3
+    x = rng.normal(size=(3, 5, 16)).astype(np.float32) * 4
+    x[0] = 2.0
+    int8 = _session(tmp_path / "int8.onnx").run(None, {"x": x})
+    twin = _session(tmp_path / "twin.onnx").run(None, {"x": x})
+    for a, b in zip(int8, twin, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_float_twin_refuses_sums_fp32_cannot_hold_exactly(tmp_path, monkeypatch):
+    monkeypatch.setattr(quantise, "WEIGHT_MAX", 127)
+    monkeypatch.setattr(quantise, "NARROWEST_ACCUMULATOR_MAX", 2**31 - 1)
+    _saturating_model(tmp_path / "fp32.onnx", np.random.default_rng(8), k=1100)
+    quantise_per_token(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    with pytest.raises(ValueError, match="not exact in fp32"):
+        float_twin(tmp_path / "int8.onnx", tmp_path / "twin.onnx")
+
+
+def test_the_kernel_self_test_passes_here_and_sees_saturation_where_there_is_one():
+    """The recipe's ranges are exact on every CPU; 8-bit weights are exact only with VNNI/AMX,
+    and the self-test must say which (it runs at every int8 load)."""
+    from classifier.cpu import cpu_info
+
+    assert kernel_self_test() == []
+    assert kernel_self_test(threads=1) == []
+    old = kernel_self_test(weight_max=127)
+    if "int16" in cpu_info().int8_kernel:
+        assert old and all("values wrong" in problem for problem in old)
+    elif "int32" in cpu_info().int8_kernel:
+        assert old == []
