@@ -190,9 +190,6 @@ def end_to_end(args: argparse.Namespace, pool: list[str], work: Path) -> None:
 
 
 def main() -> int:
-    from bench.common import machine_line
-
-    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--unique", type=int, default=3000, help="distinct headlines (default 3000)"
@@ -212,6 +209,9 @@ def main() -> int:
     if args.child_fake:
         child_fake(*args.child_fake)
         return 0
+    from bench.common import machine_line
+
+    print(machine_line(), flush=True)
 
     headlines = load_headlines()
     if headlines is None:
