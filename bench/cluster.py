@@ -55,7 +55,7 @@ def read_nyt(path: Path) -> tuple[list[str], np.ndarray]:
 
 def embed(texts: list[str], path: Path, cache_dir: Path | None) -> tuple[np.ndarray, float]:
     """Embeddings of ``texts`` (cached per file content and encoder when asked) and the seconds spent."""
-    from classifier.embedding import Embedder
+    from classifier.encoders.embedding import Embedder
 
     embedder = Embedder()
     cached = None
@@ -113,7 +113,7 @@ def run_method(name: str, vectors_path: str, texts_path: str | None, params: dic
             texts = handle.read().split("\n")
     from sklearn.cluster import HDBSCAN, KMeans
 
-    from classifier.cluster import HeadlineClusterer
+    from classifier.clustering.cluster import HeadlineClusterer
 
     if name == "umap+hdbscan":
         import umap  # noqa: F401  (import cost is not part of the timing)

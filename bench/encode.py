@@ -51,7 +51,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, machine_line, read_cap, shared_file, table  # noqa: E402
-from classifier.data import read_labelled  # noqa: E402
+from classifier.topics.data import read_labelled  # noqa: E402
 
 BACKENDS = ("torch", "onnx", "onnx-int8", "onnx-int8-dynamic", "torch-bf16")
 # The product's backends; the two bench-only comparisons are measured on request (their results
@@ -74,7 +74,7 @@ class DynamicInt8:
     """onnxruntime's quantize_dynamic of our fp32 export, run like the other ONNX backends."""
 
     def __init__(self, folder: Path, threads: int) -> None:
-        from classifier.onnx_encoder import OnnxSession
+        from classifier.encoders.onnx import OnnxSession
 
         meta = json.loads((folder / "meta.json").read_text())
         self.session = OnnxSession(folder, meta, threads=threads)
@@ -92,7 +92,7 @@ def make_dynamic_export(cache_dir: str, work: Path) -> Path:
     """The rejected alternative, for comparison: dynamic int8 made from our fp32 export."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from classifier.export import find_export
+    from classifier.encoders.export import find_export
 
     source, meta = find_export(None, "onnx", cache_dir)
     folder = work / DYNAMIC
@@ -115,7 +115,7 @@ def make_dynamic_export(cache_dir: str, work: Path) -> Path:
 
 
 def make_encoder(backend: str, threads: int, cache_dir: str | None):
-    from classifier.embedding import make_embedder
+    from classifier.encoders.embedding import make_embedder
 
     if backend == DYNAMIC:
         return DynamicInt8(Path(cache_dir), threads)
@@ -234,7 +234,7 @@ class Child:
 
 # -- the parent ------------------------------------------------------------------------------------
 def ensure_exports(backends: list[str], cache_dir: str) -> None:
-    from classifier.export import export_encoder
+    from classifier.encoders.export import export_encoder
 
     wanted = {"onnx" if b == DYNAMIC else b for b in backends}
     for backend in sorted(wanted):
@@ -269,7 +269,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from classifier.cpu import cpu_info
-    from classifier.export import default_cache_dir
+    from classifier.encoders.export import default_cache_dir
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if unknown := set(backends) - set(BACKENDS):
@@ -405,7 +405,7 @@ class RecordedEncoder:
     """Stands in for the encoder a head was trained on: the head is fed precomputed vectors."""
 
     def __init__(self, manifest: dict) -> None:
-        from classifier.embedding import EncoderInfo
+        from classifier.encoders.embedding import EncoderInfo
 
         recorded = manifest["embedding"]
         self._info = EncoderInfo(recorded["name"], recorded["fingerprint"], recorded["dimension"])
@@ -421,9 +421,9 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def accuracy_rows(backends, vectors, texts, truth, train, context):
-    from classifier.metrics import classification_metrics
-    from classifier.store import ModelStore
-    from classifier.training import fit_model
+    from classifier.topics.metrics import classification_metrics
+    from classifier.topics.store import ModelStore
+    from classifier.topics.training import fit_model
 
     store = ModelStore(ROOT / "models")
     manifest = store.read_manifest(store.current_version())

@@ -78,7 +78,7 @@ def encoder_baseline(headlines: list[str], threads: int, backend: str, conn) -> 
     calls from a second thread, and a baseline measured that way would flatter the service.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from classifier.embedding import make_embedder
+    from classifier.encoders.embedding import make_embedder
 
     embedder = make_embedder(backend=backend, threads=threads, batch_size=32)
     embedder.encode(headlines[:32])  # load and warm up, in the main thread like create_app
@@ -233,7 +233,7 @@ def free_port() -> int:
 def private_store(source: Path, target: Path) -> str:
     """Copy the current version of ``source`` into ``target``: retraining elsewhere cannot
     change the model under the benchmark. Returns the version."""
-    from classifier.store import ModelStore
+    from classifier.topics.store import ModelStore
 
     store = ModelStore(source)
     version = store.resolve(None)
@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from classifier.config import available_cores, encoder_threads
-    from classifier.embedding import BACKENDS
+    from classifier.encoders.embedding import BACKENDS
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not backends or set(backends) - set(BACKENDS):

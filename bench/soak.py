@@ -56,8 +56,8 @@ def rss_mb(pid: int) -> float:
 def train_second_version(models: Path) -> str:
     """A second model version (1 project row in 10, the served model's own encoder) to reload to
     mid-soak."""
-    from classifier.embedding import embedder_for
-    from classifier.store import ModelStore
+    from classifier.encoders.embedding import embedder_for
+    from classifier.topics.store import ModelStore
     from tests.conftest import load_project_data, save_model
 
     rows = load_project_data()[3::10]
@@ -151,7 +151,7 @@ def main() -> int:
         while (now := time.monotonic() - started) < args.seconds:
             samples.append((now, sum(rss_mb(pid) for pid in workers)))
             if reload_result is None and now >= args.seconds / 2:
-                from classifier.store import ModelStore
+                from classifier.topics.store import ModelStore
 
                 ModelStore(models).promote(second)
                 reply = requests.post(

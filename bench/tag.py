@@ -50,7 +50,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def load_headlines() -> list[str] | None:
     """Distinct real headlines (after normalising) from the shared measurement files."""
-    from classifier.tagging import normalise_headline
+    from classifier.tagging.tagger import normalise_headline
 
     nyt, ag = SHARED / "cap_nyt_dev.csv", SHARED / "ag_news_test.csv"
     if not nyt.is_file() or not ag.is_file():
@@ -110,7 +110,7 @@ class HashEmbedder:
     path = Path("/nonexistent/bench-hash")
 
     def info(self):
-        from classifier.embedding import EncoderInfo
+        from classifier.encoders.embedding import EncoderInfo
 
         return EncoderInfo(self.name, hashlib.sha256(b"bench-hash").hexdigest(), self.dimension)
 
@@ -128,8 +128,8 @@ class HashEmbedder:
 
 def child_fake(archive: str, output: str, store: str) -> None:
     """Run in a fresh process: tag with the stand-in encoder, print the summary as JSON."""
-    from classifier.store import ModelStore
-    from classifier.tagging import tag_file
+    from classifier.tagging.tagger import tag_file
+    from classifier.topics.store import ModelStore
 
     model = ModelStore(store).load(embedder=HashEmbedder())
     summary = tag_file(archive, output, model, force=True)
@@ -218,9 +218,9 @@ def main() -> int:
         print(f"skipped: {SHARED} with cap_nyt_dev.csv and ag_news_test.csv is not here")
         return 0
     from classifier import config
-    from classifier.store import ModelStore
-    from classifier.tagging import normalise_headline, tag_file
-    from classifier.training import train_model
+    from classifier.tagging.tagger import normalise_headline, tag_file
+    from classifier.topics.store import ModelStore
+    from classifier.topics.training import train_model
 
     store = ModelStore(config.models_dir())
     if store.current_version() is None:

@@ -11,14 +11,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _PUBLIC = {
-    "Embedder": ".embedding",
-    "EncoderError": ".embedding",
-    "InputError": ".model",
-    "ModelError": ".store",
-    "ModelStore": ".store",
-    "Prediction": ".model",
-    "TopicHead": ".head",
-    "TopicModel": ".model",
+    "Embedder": "classifier.encoders.embedding",
+    "EncoderError": "classifier.encoders.embedding",
+    "InputError": "classifier.topics.model",
+    "ModelError": "classifier.topics.store",
+    "ModelStore": "classifier.topics.store",
+    "Prediction": "classifier.topics.model",
+    "TopicHead": "classifier.topics.head",
+    "TopicModel": "classifier.topics.model",
 }
 
 __all__ = [
@@ -33,16 +33,16 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .embedding import Embedder, EncoderError
-    from .head import TopicHead
-    from .model import InputError, Prediction, TopicModel
-    from .store import ModelError, ModelStore
+    from classifier.encoders.embedding import Embedder, EncoderError
+    from classifier.topics.head import TopicHead
+    from classifier.topics.model import InputError, Prediction, TopicModel
+    from classifier.topics.store import ModelError, ModelStore
 
 
 def __getattr__(name: str) -> Any:
     if name not in _PUBLIC:
         raise AttributeError(f"module 'classifier' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
     globals()[name] = value
     return value
 

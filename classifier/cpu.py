@@ -50,7 +50,7 @@ class CpuInfo:
 
     @property
     def int8_kernel(self) -> str:
-        """How onnxruntime's u8 x s8 product accumulates on this CPU (see classifier.quantise)."""
+        """How onnxruntime's u8 x s8 product accumulates on this CPU (see classifier.encoders.quantise)."""
         if not self.known:
             return "unknown (CPU flags not readable)"
         if "amx_int8" in self.flags:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier.embedding import EncoderInfo
+from classifier.encoders.embedding import EncoderInfo
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -66,7 +66,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
-    from classifier.embedding import Embedder
+    from classifier.encoders.embedding import Embedder
 
     embedder = Embedder()
     embedder.encode("warm up")
@@ -76,7 +76,7 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def onnx_cache(tmp_path_factory, real_embedder) -> Path:
     """Both exports, made once per session into a private cache (torch is loaded anyway)."""
-    from classifier.export import export_encoder
+    from classifier.encoders.export import export_encoder
 
     cache = tmp_path_factory.mktemp("encoders")
     for backend in ("onnx", "onnx-int8"):
@@ -86,14 +86,14 @@ def onnx_cache(tmp_path_factory, real_embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def fp32(onnx_cache):
-    from classifier.onnx_encoder import OnnxEncoder
+    from classifier.encoders.onnx import OnnxEncoder
 
     return OnnxEncoder(backend="onnx", cache_dir=onnx_cache, auto_export=False)
 
 
 @pytest.fixture(scope="session")
 def int8(onnx_cache):
-    from classifier.onnx_encoder import OnnxEncoder
+    from classifier.encoders.onnx import OnnxEncoder
 
     return OnnxEncoder(backend="onnx-int8", cache_dir=onnx_cache, auto_export=False)
 
@@ -148,7 +148,7 @@ def save_model(
     head_params: dict | None = None,
 ) -> str:
     """Train a model on ``texts``/``labels`` and write it to ``store``; returns its version."""
-    from classifier.training import train_model
+    from classifier.topics.training import train_model
 
     model, manifest = train_model(texts, labels, embedder, head_params=head_params, source="test")
     if version:

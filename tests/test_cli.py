@@ -8,7 +8,7 @@ import json
 import pytest
 
 from classifier import cli
-from classifier.store import ModelStore
+from classifier.topics.store import ModelStore
 from tests.conftest import ROOT, write_csv
 
 

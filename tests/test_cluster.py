@@ -14,10 +14,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from classifier import cli
-from classifier.cluster import HeadlineClusterer, cluster_headlines
-from classifier.keywords import clean_headline, cluster_keywords, headline_terms
-from classifier.model import InputError
-from classifier.store import ModelStore
+from classifier.clustering.cluster import HeadlineClusterer, cluster_headlines
+from classifier.clustering.keywords import clean_headline, cluster_keywords, headline_terms
+from classifier.topics.model import InputError
+from classifier.topics.store import ModelStore
 from tests.conftest import ROOT, FakeEmbedder, load_project_data, save_model, write_csv
 
 
@@ -444,7 +444,7 @@ def test_cluster_headlines_without_a_model_has_no_topics(fake_embedder):
 
 # -- the map ---------------------------------------------------------------------------------------
 def test_plot_writes_a_png(tmp_path):
-    from classifier.cluster_plot import plot_clusters
+    from classifier.clustering.plot import plot_clusters
 
     X, _, _ = themed_vectors(3, stories=3, per_story=6, seed=3)
     clusterer = HeadlineClusterer(level="themes").fit(X, [f"h{i}" for i in range(len(X))])
@@ -458,7 +458,7 @@ def test_plot_writes_a_png(tmp_path):
 @pytest.fixture
 def use_fake_model(monkeypatch, fake_model):
     monkeypatch.setattr(
-        "classifier.cluster_cli.load_resources", lambda args: (fake_model.embedder, fake_model)
+        "classifier.cli.cluster.load_resources", lambda args: (fake_model.embedder, fake_model)
     )
     return fake_model
 

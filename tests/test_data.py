@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from classifier.data import DataError, read_labelled
+from classifier.topics.data import DataError, read_labelled
 from tests.conftest import write_csv
 
 

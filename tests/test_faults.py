@@ -24,9 +24,9 @@ import time
 
 import pytest
 
-from classifier.store import ModelStore
-from classifier.tag_output import OutputTarget, partial_paths, read_state
-from classifier.tagging import tag_file
+from classifier.tagging.output import OutputTarget, partial_paths, read_state
+from classifier.tagging.tagger import tag_file
+from classifier.topics.store import ModelStore
 from tests.conftest import ROOT, FakeEmbedder, save_model
 from tests.test_service import ROWS, TOKEN, make_app
 from tests.test_tag import DRIVER, FAST_HEAD, _archive_rows, _read, _train, _write
@@ -54,8 +54,8 @@ TRAINER = textwrap.dedent(
     """
     import copy, sys
     sys.path.insert(0, {root!r})
-    from classifier.store import ModelStore
-    from classifier.training import train_model
+    from classifier.topics.store import ModelStore
+    from classifier.topics.training import train_model
     from tests.conftest import FakeEmbedder, load_project_data
     from tests.test_tag import FAST_HEAD
 

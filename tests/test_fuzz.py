@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from classifier.service.state import EXTENSION
-from classifier.store import ModelStore
+from classifier.topics.store import ModelStore
 from tests.conftest import ENCODER_CACHE_ENV, FakeEmbedder
 from tests.test_service import ROWS, TOKEN, make_app, train_version
 

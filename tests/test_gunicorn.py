@@ -22,8 +22,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.service import free_port, start_server, stop_server, wait_ready
-from classifier.embedding import embedder_for
-from classifier.store import ModelStore
+from classifier.encoders.embedding import embedder_for
+from classifier.topics.store import ModelStore
 from tests.conftest import ENCODER_CACHE_ENV, ROOT, load_project_data
 from tests.test_service import train_version
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from classifier.head import TopicHead, fit_temperature, fit_thresholds
-from classifier.metrics import expected_calibration_error
+from classifier.topics.head import TopicHead, fit_temperature, fit_thresholds
+from classifier.topics.metrics import expected_calibration_error
 
 
 @parametrize_with_checks([TopicHead(), TopicHead(class_weight=None, calibration_folds=3)])

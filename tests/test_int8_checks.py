@@ -14,10 +14,10 @@ import shutil
 import numpy as np
 import pytest
 
-from classifier import onnx_encoder
 from classifier.cpu import CpuInfo, cpu_info
-from classifier.export import META_FILE, PROBE_FILE, PROBE_HEADLINES, find_export
-from classifier.onnx_encoder import OnnxEncoder
+from classifier.encoders import onnx as onnx_encoder
+from classifier.encoders.export import META_FILE, PROBE_FILE, PROBE_HEADLINES, find_export
+from classifier.encoders.onnx import OnnxEncoder
 
 
 def _copy_exports(onnx_cache, tmp_path):
@@ -44,7 +44,7 @@ def test_a_machine_that_computes_other_probe_vectors_falls_back_to_fp32(
     shifted = np.roll(recorded, 1, axis=0)  # the same bytes' size, other vectors
     np.save(folder / PROBE_FILE, shifted, allow_pickle=False)
     encoder = OnnxEncoder(backend="onnx-int8", cache_dir=tmp_path, auto_export=False)
-    with caplog.at_level(logging.WARNING, logger="classifier.onnx_encoder"):
+    with caplog.at_level(logging.WARNING, logger="classifier.encoders.onnx"):
         vectors = encoder.encode(["Tariffs rise again", "Measles cases climb"])
     assert encoder.backend == "onnx" and encoder.info().fingerprint == fp32.info().fingerprint
     np.testing.assert_allclose(
@@ -64,7 +64,7 @@ def test_a_wrong_integer_kernel_falls_back_before_anything_is_encoded(
         onnx_encoder, "kernel_self_test", lambda threads=None: ["1x384x64: 64 of 64 values wrong"]
     )
     encoder = OnnxEncoder(backend="onnx-int8", cache_dir=tmp_path, auto_export=False)
-    with caplog.at_level(logging.WARNING, logger="classifier.onnx_encoder"):
+    with caplog.at_level(logging.WARNING, logger="classifier.encoders.onnx"):
         info = encoder.info()  # what a model store checks first: it already names fp32
     assert info.backend == "onnx" and "integer kernel" in caplog.text
 
@@ -74,7 +74,7 @@ def test_unreadable_probe_vectors_are_a_reason_to_fall_back(tmp_path, onnx_cache
     meta = json.loads((folder / META_FILE).read_text())
     (folder / PROBE_FILE).write_bytes(b"x" * meta["files"][PROBE_FILE]["size"])
     encoder = OnnxEncoder(backend="onnx-int8", cache_dir=tmp_path, auto_export=False)
-    with caplog.at_level(logging.WARNING, logger="classifier.onnx_encoder"):
+    with caplog.at_level(logging.WARNING, logger="classifier.encoders.onnx"):
         encoder.encode("Tariffs rise again")
     assert encoder.backend == "onnx" and "cannot be read" in caplog.text
 
@@ -83,8 +83,8 @@ def test_the_export_refuses_a_machine_whose_int8_products_are_not_exact(
     tmp_path, onnx_cache, monkeypatch
 ):
     """The exporter compares the int8 graph with its float twin on the machine at hand."""
-    from classifier import export
-    from classifier.embedding import EncoderError
+    from classifier.encoders import export
+    from classifier.encoders.embedding import EncoderError
 
     folder = find_export(None, "onnx-int8", onnx_cache)[0]
     staging = tmp_path / "staging"

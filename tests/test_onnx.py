@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from classifier.cli import main as cli_main
-from classifier.embedding import (
+from classifier.encoders.embedding import (
     DEFAULT_MODEL_NAME,
     Embedder,
     EncoderError,
     make_embedder,
 )
-from classifier.export import (
+from classifier.encoders.export import (
     INT8_MIN_COSINE,
     INT8_MIN_MEAN_COSINE,
     META_FILE,
@@ -31,9 +31,9 @@ from classifier.export import (
     find_export,
     source_stamp,
 )
-from classifier.onnx_encoder import OnnxEncoder
-from classifier.store import ModelError, ModelStore, check_encoder
-from classifier.training import train_model
+from classifier.encoders.onnx import OnnxEncoder
+from classifier.topics.store import ModelError, ModelStore, check_encoder
+from classifier.topics.training import train_model
 from tests.conftest import ROOT, load_project_data
 
 pytestmark = pytest.mark.slow
@@ -187,12 +187,12 @@ def test_a_torch_head_serves_equal_on_fp32_and_close_on_int8_with_a_warning(
     store.save(model, manifest, promote=True)
     probe = HEADLINES[:60]
     expected = model.predict_proba(probe)
-    with caplog.at_level("WARNING", logger="classifier.store"):
+    with caplog.at_level("WARNING", logger="classifier.topics.store"):
         served = store.load(embedder=fp32)
     assert "embeddings of the same encoder" not in caplog.text  # equal vectors: no warning
     np.testing.assert_allclose(served.predict_proba(probe), expected, atol=1e-4)
 
-    with caplog.at_level("WARNING", logger="classifier.store"):
+    with caplog.at_level("WARNING", logger="classifier.topics.store"):
         quantised = store.load(embedder=int8)
     assert "trained on torch embeddings and now gets onnx-int8 embeddings" in caplog.text
     same_top = np.mean(quantised.predict_proba(probe).argmax(1) == expected.argmax(1))
@@ -202,7 +202,7 @@ def test_a_torch_head_serves_equal_on_fp32_and_close_on_int8_with_a_warning(
 def test_a_head_trained_on_int8_records_it_and_is_served_with_int8_by_default(
     tmp_path, int8, onnx_cache, monkeypatch
 ):
-    from classifier.embedding import backend_for, embedder_for
+    from classifier.encoders.embedding import backend_for, embedder_for
 
     rows = load_project_data()[::60]
     texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
@@ -241,7 +241,7 @@ def test_another_encoder_is_refused_whatever_the_backend(int8):
 def test_onnx_encoder_never_imports_torch(onnx_cache, int8):
     code = f"""
 import json, sys
-from classifier.embedding import make_embedder
+from classifier.encoders.embedding import make_embedder
 encoder = make_embedder(backend="onnx-int8", cache_dir={str(onnx_cache)!r}, auto_export=False)
 vector = encoder.encode("WHO declares measles outbreak an emergency")
 heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules)
@@ -260,7 +260,7 @@ def test_a_missing_export_is_made_once_by_a_child_process(tmp_path, fp32):
     cache = tmp_path / "encoders"
     code = f"""
 import json, sys
-from classifier.onnx_encoder import OnnxEncoder
+from classifier.encoders.onnx import OnnxEncoder
 encoder = OnnxEncoder(backend="onnx", cache_dir={str(cache)!r})
 vector = encoder.encode("Border crossings fall as new rules take effect")
 print(json.dumps({{"torch": "torch" in sys.modules, "folder": str(encoder.folder),
@@ -375,7 +375,7 @@ def test_changed_source_stamps_fall_back_to_the_fingerprint(tmp_path, onnx_cache
 
 
 def test_a_failed_export_leaves_nothing_that_looks_usable(tmp_path, monkeypatch):
-    import classifier.export as export
+    import classifier.encoders.export as export
 
     def broken(spec, target):
         Path(target).write_bytes(b"half an onnx file")
@@ -492,7 +492,7 @@ def test_tag_uses_the_models_backend_and_a_resume_keeps_it(tmp_path, onnx_cache)
 
 
 def test_a_resumed_tag_run_keeps_its_backend_and_refuses_another(tmp_path, onnx_cache, fp32):
-    from classifier.tagging import tag_file
+    from classifier.tagging.tagger import tag_file
 
     models = _shipped_copy(tmp_path)
     source = tmp_path / "in.csv"
@@ -521,7 +521,7 @@ def test_serve_makes_a_missing_export_once_before_the_workers_start(tmp_path, mo
     """Workers would otherwise race to export (they wait on a lock, but each pays the wait)."""
     from types import SimpleNamespace
 
-    import classifier.serve_cli as serve_cli
+    import classifier.cli.serve as serve_cli
     from classifier.config import encoder_threads
 
     models = _shipped_copy(tmp_path)
@@ -552,7 +552,7 @@ def test_a_failed_export_says_how_to_get_going(tmp_path, monkeypatch):
     import subprocess as sp
 
     failed = sp.CompletedProcess([], 1, "", "PermissionError: [Errno 13] Permission denied\n")
-    monkeypatch.setattr("classifier.onnx_encoder.subprocess.run", lambda *a, **k: failed)
+    monkeypatch.setattr("classifier.encoders.onnx.subprocess.run", lambda *a, **k: failed)
     encoder = OnnxEncoder(backend="onnx-int8", cache_dir=tmp_path / "ro")
     with pytest.raises(EncoderError) as caught:
         encoder.encode("x")

@@ -8,8 +8,8 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from classifier import quantise
-from classifier.quantise import (
+from classifier.encoders import quantise
+from classifier.encoders.quantise import (
     ACTIVATION_MAX_RAW,
     NARROWEST_ACCUMULATOR_MAX,
     RECIPE,
@@ -113,7 +113,7 @@ def test_all_zero_activations_give_zeros_not_nan(tmp_path):
 
 def test_the_int8_fingerprint_names_the_recipe(monkeypatch):
     """Heads trained on another recipe's vectors must not pass for heads trained on these."""
-    import classifier.export as export
+    import classifier.encoders.export as export
 
     source = "ab" * 32
     today = export.encoder_fingerprint(source, "onnx-int8")

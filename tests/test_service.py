@@ -27,7 +27,7 @@ from classifier.service.batcher import BatcherClosed, MicroBatcher
 from classifier.service.holder import ModelHolder
 from classifier.service.settings import Settings
 from classifier.service.state import EXTENSION
-from classifier.store import HEAD_FILE, ModelError, ModelStore
+from classifier.topics.store import HEAD_FILE, ModelError, ModelStore
 from tests.conftest import ROOT, FakeEmbedder, clear_settings_env, load_project_data, save_model
 
 TOKEN = "test-admin-token-0123456789abcdef"
@@ -820,8 +820,8 @@ def test_serve_refuses_a_bad_environment_value(monkeypatch, capsys):
 
 
 def test_serve_splits_the_cores_between_workers():
+    from classifier.cli.serve import gunicorn_options, limit_heap_growth
     from classifier.config import encoder_threads
-    from classifier.serve_cli import gunicorn_options, limit_heap_growth
 
     if sys.platform.startswith("linux"):
         assert limit_heap_growth() is True  # glibc accepted the fixed mmap threshold
@@ -850,7 +850,7 @@ def test_serve_splits_the_cores_between_workers():
 # -- /v1/cluster -----------------------------------------------------------------------------
 @pytest.fixture
 def fake_cluster_module(monkeypatch):
-    """Stand in for classifier.cluster with a recording function, to test the wiring alone."""
+    """Stand in for classifier.clustering.cluster with a recording function, to test the wiring alone."""
     import classifier.service as service_package
 
     calls = []
@@ -859,10 +859,10 @@ def fake_cluster_module(monkeypatch):
         calls.append((list(texts), model.version, level, np.asarray(embeddings).shape, params))
         return {"level": level, "model": "not this", "clusters": [{"id": 0, "size": len(texts)}]}
 
-    fake = types.ModuleType("classifier.cluster")
+    fake = types.ModuleType("classifier.clustering.cluster")
     fake.cluster_headlines = cluster_headlines
     fake.LEVELS = ("stories", "themes")
-    monkeypatch.setitem(sys.modules, "classifier.cluster", fake)
+    monkeypatch.setitem(sys.modules, "classifier.clustering.cluster", fake)
     sys.modules.pop("classifier.service.cluster", None)
     monkeypatch.delattr(service_package, "cluster", raising=False)
     yield calls
@@ -911,7 +911,7 @@ def test_cluster_refuses_bad_input(models_dir, fake_cluster_module, body, messag
 
 
 def test_cluster_with_the_real_clustering_module(app, client):
-    pytest.importorskip("classifier.cluster")
+    pytest.importorskip("classifier.clustering.cluster")
     headlines = [
         "Senate passes farm bill after long debate",
         "Farm bill passes Senate after long debate",
@@ -934,10 +934,10 @@ def test_cluster_with_the_real_clustering_module(app, client):
 
 
 def test_cluster_route_is_absent_without_the_module(models_dir, monkeypatch):
-    """Without classifier.cluster the service still starts, and /v1/cluster is a plain 404."""
+    """Without classifier.clustering.cluster the service still starts, and /v1/cluster is a plain 404."""
     import classifier.service as service_package
 
-    monkeypatch.setitem(sys.modules, "classifier.cluster", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "classifier.clustering.cluster", None)  # as if not installed
     monkeypatch.delitem(sys.modules, "classifier.service.cluster", raising=False)
     monkeypatch.delattr(service_package, "cluster", raising=False)
     client = make_app(models_dir).test_client()

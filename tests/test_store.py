@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from classifier.store import CURRENT, HEAD_FILE, MANIFEST, ModelError, ModelStore
-from classifier.training import data_fingerprint, should_promote, train_model
+from classifier.topics.store import CURRENT, HEAD_FILE, MANIFEST, ModelError, ModelStore
+from classifier.topics.training import data_fingerprint, should_promote, train_model
 from tests.conftest import FakeEmbedder, load_project_data
 
 ROWS = load_project_data()[::12]
@@ -93,7 +93,7 @@ def test_head_with_a_pickle_inside_is_refused(store, fake_embedder):
     np.savez(folder / HEAD_FILE, coef=np.array([{"a": 1}], dtype=object))
     # even with a matching hash the loader never unpickles
     body = json.loads((folder / MANIFEST).read_text())
-    from classifier.store import sha256_file
+    from classifier.topics.store import sha256_file
 
     body["files"][HEAD_FILE] = sha256_file(folder / HEAD_FILE)
     raw = json.dumps(body, indent=2, sort_keys=True).encode() + b"\n"
@@ -142,7 +142,7 @@ def test_crash_while_saving_leaves_the_previous_model_current(store, fake_embedd
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("classifier.store.os.rename", boom)
+    monkeypatch.setattr("classifier.topics.store.os.rename", boom)
     with pytest.raises(OSError, match="disk full"):
         _save(store, fake_embedder, version="v2")
     assert store.current_version() == "v1"

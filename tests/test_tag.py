@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from classifier.data import DataError
-from classifier.store import ModelError, ModelStore
-from classifier.tag_output import partial_paths, read_state
-from classifier.tagging import normalise_headline, open_cache, tag_file
+from classifier.tagging.output import partial_paths, read_state
+from classifier.tagging.tagger import normalise_headline, open_cache, tag_file
+from classifier.topics.data import DataError
+from classifier.topics.store import ModelError, ModelStore
 from tests.conftest import ROOT, FakeEmbedder, load_project_data, save_model
 
 ROWS = load_project_data()
@@ -316,7 +316,7 @@ def test_the_cache_keeps_encoders_apart(tmp_path, model):
     cache.close()
     other = FakeEmbedder(salt="other")
     info = other.info()
-    from classifier.tag_cache import EmbeddingCache
+    from classifier.encoders.cache import EmbeddingCache
 
     separate = EmbeddingCache(tmp_path / "cache", info.fingerprint, info.dimension)
     assert separate.get_many([b"k" * 16]) == {}
@@ -383,8 +383,8 @@ DRIVER = textwrap.dedent(
     """
     import sys, time
     sys.path.insert(0, {root!r})
-    from classifier.store import ModelStore
-    from classifier.tagging import tag_file
+    from classifier.topics.store import ModelStore
+    from classifier.tagging.tagger import tag_file
     from tests.conftest import FakeEmbedder
 
     class SlowEmbedder(FakeEmbedder):
@@ -459,7 +459,7 @@ def test_a_run_killed_part_way_resumes_to_the_same_output(tmp_path, fake_store, 
 def test_a_run_stopped_after_its_last_chunk_finishes_on_resume(tmp_path, model):
     source = _write(tmp_path / "in.csv", _archive_rows(100))
     out = tmp_path / "out.parquet"
-    from classifier import tag_output
+    from classifier.tagging.tagger import output as tag_output
 
     original = tag_output.OutputTarget._merge_parts
 
@@ -504,8 +504,8 @@ def test_an_empty_archive_gives_an_empty_output_with_the_columns(tmp_path, model
 
 # -- clusters ------------------------------------------------------------------------------------
 def test_clusters_are_fitted_on_a_sample_and_assigned_to_every_row(tmp_path, model):
-    from classifier.cluster import HeadlineClusterer
-    from classifier.tagging import sample_headlines
+    from classifier.clustering.cluster import HeadlineClusterer
+    from classifier.tagging.tagger import sample_headlines
 
     rows = _archive_rows(900)
     rows[5]["headline"] = ""
@@ -581,7 +581,7 @@ def dask_client():
 def test_the_dask_engine_gives_the_same_rows_and_labels_as_the_local_engine(
     tmp_path, fake_store, dask_client
 ):
-    from classifier import tag_dask
+    from classifier.tagging.tagger import dask_engine as tag_dask
 
     rows = _archive_rows(1500)
     rows[10]["headline"] = ""
@@ -613,7 +613,7 @@ def test_the_dask_engine_gives_the_same_rows_and_labels_as_the_local_engine(
 
 @pytest.mark.slow
 def test_the_dask_engine_reads_parquet_row_groups_and_resumes(tmp_path, fake_store, dask_client):
-    from classifier import tag_dask
+    from classifier.tagging.tagger import dask_engine as tag_dask
 
     rows = _archive_rows(600)
     source = _write(tmp_path / "in.parquet", rows)
@@ -711,7 +711,7 @@ def _local_run_with(store: ModelStore, source: Path, output: Path):
 
 
 def test_the_dask_engine_refuses_jsonl(tmp_path, fake_store, dask_client):
-    from classifier import tag_dask
+    from classifier.tagging.tagger import dask_engine as tag_dask
 
     source = _write(tmp_path / "in.jsonl", _archive_rows(10))
     spec = tag_dask.ModelSpec(str(fake_store.root), "vfake-1", embedder_factory=FakeEmbedder)

@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
-from classifier.store import ModelStore
+from classifier.topics.store import ModelStore
 from tests.conftest import FakeEmbedder, clear_settings_env, load_project_data, save_model
 
 CHROMIUM = "/usr/bin/chromium"

@@ -4,7 +4,7 @@ The model and the encoder are loaded here, once, when the app is created (in eac
 worker), never per request; nothing is downloaded. Blueprints, one per concern:
 
 - ``predict``    POST /v1/predict
-- ``cluster``    POST /v1/cluster (only when ``classifier.cluster`` is installed)
+- ``cluster``    POST /v1/cluster (only when ``classifier.clustering.cluster`` is installed)
 - ``model_info`` GET  /v1/model
 - ``health``     GET  /healthz, GET /readyz
 - ``metrics``    GET  /metrics
@@ -22,17 +22,17 @@ from typing import Any
 import click
 from flask import Flask
 
-from ..config import encoder_threads
-from ..embedding import embedder_for
-from ..store import ModelStore
-from . import admin, health, model_info, openapi, predict, web
-from . import metrics as metrics_endpoint
-from .batcher import MicroBatcher
-from .errors import register_error_handlers
-from .holder import ModelHolder
-from .metrics import ServiceMetrics
-from .settings import Settings
-from .state import EXTENSION, ServiceState
+from classifier.config import encoder_threads
+from classifier.encoders.embedding import embedder_for
+from classifier.service import admin, health, model_info, openapi, predict, web
+from classifier.service import metrics as metrics_endpoint
+from classifier.service.batcher import MicroBatcher
+from classifier.service.errors import register_error_handlers
+from classifier.service.holder import ModelHolder
+from classifier.service.metrics import ServiceMetrics
+from classifier.service.settings import Settings
+from classifier.service.state import EXTENSION, ServiceState
+from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
 
@@ -134,14 +134,18 @@ def _add_cli(app: Flask, settings: Settings) -> None:
 def _cluster_blueprint():
     """POST /v1/cluster, when the clustering module is installed; None otherwise."""
     try:
-        from . import cluster
+        from classifier.service import cluster
     except ModuleNotFoundError as exc:
-        if exc.name == "classifier.cluster":
-            logger.info("classifier.cluster is not installed: /v1/cluster is off")
+        if exc.name == "classifier.clustering.cluster":
+            logger.info("classifier.clustering.cluster is not installed: /v1/cluster is off")
             return None
-        logger.warning("/v1/cluster is off: classifier.cluster does not import (%s)", exc)
+        logger.warning(
+            "/v1/cluster is off: classifier.clustering.cluster does not import (%s)", exc
+        )
         return None
     except ImportError as exc:  # e.g. the module exists but lacks cluster_headlines
-        logger.warning("/v1/cluster is off: classifier.cluster does not import (%s)", exc)
+        logger.warning(
+            "/v1/cluster is off: classifier.clustering.cluster does not import (%s)", exc
+        )
         return None
     return cluster.bp

@@ -13,8 +13,8 @@ import logging
 
 from flask import Blueprint, Response, jsonify, request
 
-from .errors import ApiError
-from .state import state
+from classifier.service.errors import ApiError
+from classifier.service.state import state
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """POST /v1/cluster: group the posted headlines into stories or themes.
 
-Wired to :func:`classifier.cluster.cluster_headlines`. Importing this module fails until that
+Wired to :func:`classifier.clustering.cluster.cluster_headlines`. Importing this module fails until that
 module is installed; ``create_app`` then leaves the route out (and /openapi.json does not list it).
 The headlines are encoded through the shared micro-batcher (in turns with other requests) and the
 request's one model gives each cluster its topic shares.
@@ -12,12 +12,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..cluster import LEVELS, cluster_headlines
-from ..model import InputError
-from .errors import ApiError
-from .predict import encode
-from .state import state
-from .validation import check_fields, check_list, json_body, json_type
+from classifier.clustering.cluster import LEVELS, cluster_headlines
+from classifier.service.errors import ApiError
+from classifier.service.predict import encode
+from classifier.service.state import state
+from classifier.service.validation import check_fields, check_list, json_body, json_type
+from classifier.topics.model import InputError
 
 bp = Blueprint("cluster", __name__)
 

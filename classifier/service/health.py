@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, jsonify
 
-from .state import state
+from classifier.service.state import state
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..model import TopicModel
-from ..store import CURRENT, ModelError, ModelStore
+from classifier.topics.model import TopicModel
+from classifier.topics.store import CURRENT, ModelError, ModelStore
 
 logger = logging.getLogger(__name__)
 

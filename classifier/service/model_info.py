@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from .state import state
+from classifier.service.state import state
 
 bp = Blueprint("model_info", __name__)
 

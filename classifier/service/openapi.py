@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from .state import state
+from classifier.service.state import state
 
 bp = Blueprint("openapi", __name__)
 

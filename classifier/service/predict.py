@@ -6,11 +6,11 @@ import concurrent.futures
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..model import InputError
-from .batcher import BatcherClosed
-from .errors import ApiError
-from .state import state
-from .validation import json_body, predict_headlines
+from classifier.service.batcher import BatcherClosed
+from classifier.service.errors import ApiError
+from classifier.service.state import state
+from classifier.service.validation import json_body, predict_headlines
+from classifier.topics.model import InputError
 
 bp = Blueprint("predict", __name__)
 

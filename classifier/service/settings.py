@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import config
-from ..embedding import BACKENDS
+from classifier import config
+from classifier.encoders.embedding import BACKENDS
 
 PREFIX = "HEADLINE_TOPICS_"
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import current_app
 
-from .batcher import MicroBatcher
-from .holder import ModelHolder
-from .metrics import ServiceMetrics
-from .settings import Settings
+from classifier.service.batcher import MicroBatcher
+from classifier.service.holder import ModelHolder
+from classifier.service.metrics import ServiceMetrics
+from classifier.service.settings import Settings
 
 EXTENSION = "headline_topics"
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .errors import ApiError
+from classifier.service.errors import ApiError
 
 JSON_TYPES = {
     str: "string",

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import cli
-from .cluster import LEVELS, HeadlineClusterer, describe
-from .data import DataError, Problem, iter_records
+from classifier import cli
+from classifier.clustering.cluster import LEVELS, HeadlineClusterer, describe
+from classifier.topics.data import DataError, Problem, iter_records
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     if out_path is not None:
         _write_assignments(out_path, result, data, topics)
     if plot_path is not None:
-        from .cluster_plot import plot_clusters
+        from classifier.clustering.plot import plot_clusters
 
         plot_clusters(
             embeddings,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cluster import ClusterSummary
+from classifier.clustering.cluster import ClusterSummary
 
 logger = logging.getLogger(__name__)
 

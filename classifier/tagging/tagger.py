@@ -24,10 +24,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .data import DataError
-from .model import TopicModel
-from .tag_cache import EmbeddingCache, text_key
-from .tag_io import (
+from classifier.encoders.cache import EmbeddingCache, text_key
+from classifier.tagging.io import (
     MISSING,
     Chunk,
     TagResult,
@@ -36,7 +34,9 @@ from .tag_io import (
     open_reader,
     output_columns,
 )
-from .tag_output import Counters, OutputTarget
+from classifier.tagging.output import Counters, OutputTarget
+from classifier.topics.data import DataError
+from classifier.topics.model import TopicModel
 
 logger = logging.getLogger(__name__)
 
@@ -421,7 +421,7 @@ def fit_clusters(
 
     The sample's embeddings are labelled at once, so those headlines are not embedded again.
     """
-    from .cluster import HeadlineClusterer
+    from classifier.clustering.cluster import HeadlineClusterer
 
     started = time.monotonic()
     sample = sample_headlines(input_path, text_column, size)

@@ -8,13 +8,11 @@ import logging
 import sys
 from pathlib import Path
 
-from . import config
-from .data import DataError
-from .embedding import DEFAULT_BATCH_SIZE, backend_for, embedder_for
-from .store import ModelStore
-from .tag_io import detect_format
-from .tag_output import partial_paths, read_state
-from .tagging import (
+from classifier import config
+from classifier.encoders.embedding import DEFAULT_BATCH_SIZE, backend_for, embedder_for
+from classifier.tagging.io import detect_format
+from classifier.tagging.output import partial_paths, read_state
+from classifier.tagging.tagger import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CLUSTER_SAMPLE,
     DEFAULT_MEMO_SIZE,
@@ -22,6 +20,8 @@ from .tagging import (
     open_cache,
     tag_file,
 )
+from classifier.topics.data import DataError
+from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
 
@@ -134,13 +134,13 @@ def _resolve_version(store: ModelStore, args: argparse.Namespace, job: dict) -> 
 
 
 def _single_file(args: argparse.Namespace) -> bool:
-    from .tag_dask import is_partitioned_output
+    from classifier.tagging.dask_engine import is_partitioned_output
 
     return not is_partitioned_output(Path(args.output))
 
 
 def _folder_job(output: Path) -> dict:
-    from .tag_dask import JOB_FILE
+    from classifier.tagging.dask_engine import JOB_FILE
 
     job_file = output.parent / f".{output.name}.parts" / JOB_FILE
     try:
@@ -286,7 +286,7 @@ def _run_local(args, store: ModelStore, version: str, manifest: dict, encoder, u
 
 def _run_dask(args, store: ModelStore, version: str, encoder, update):
     try:
-        from .tag_dask import ModelSpec, tag_dask
+        from classifier.tagging.dask_engine import ModelSpec, tag_dask
     except ImportError as exc:  # pragma: no cover - dask is an optional extra
         raise DataError(
             f"the dask engine needs dask and distributed: pip install 'headline-topics[dask]' ({exc})"

@@ -42,12 +42,12 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted
 
-from .keywords import cluster_keywords
-from .model import InputError, check_headlines
+from classifier.clustering.keywords import cluster_keywords
+from classifier.topics.model import InputError, check_headlines
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .embedding import Embedder
-    from .model import TopicModel
+    from classifier.encoders.embedding import Embedder
+    from classifier.topics.model import TopicModel
 
 logger = logging.getLogger(__name__)
 

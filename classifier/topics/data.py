@@ -13,15 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifier.errors import DataError
+
 logger = logging.getLogger(__name__)
 
 TEXT_COLUMN = "headline"
 LABEL_COLUMN = "topic"
 GROUP_COLUMN = "set"
-
-
-class DataError(ValueError):
-    """A file that cannot be read at all (missing, wrong format, wrong encoding, no columns)."""
 
 
 @dataclass(frozen=True)

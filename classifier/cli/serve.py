@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import config
+from classifier import config
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _gunicorn_application(options: dict[str, Any], factory: Callable[[], Any]):
 
 
 def _create_app():
-    from .service import create_app
+    from classifier.service import create_app
 
     return create_app()
 
@@ -149,9 +149,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, multiproc_dir: str | None) -> int:
-    from .embedding import backend_for, embedder_for
-    from .service.settings import Settings
-    from .store import ModelStore
+    from classifier.encoders.embedding import backend_for, embedder_for
+    from classifier.service.settings import Settings
+    from classifier.topics.store import ModelStore
 
     overrides: dict[str, Any] = {}
     if args.models_dir:

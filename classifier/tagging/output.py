@@ -28,9 +28,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .data import DataError
-from .files import fsync_dir, write_atomic
-from .tag_io import (
+from classifier.files import fsync_dir, write_atomic
+from classifier.tagging.io import (
     Chunk,
     FileFormat,
     TagResult,
@@ -39,6 +38,7 @@ from .tag_io import (
     gzip_member,
     issue_kind,
 )
+from classifier.topics.data import DataError
 
 logger = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from .embedding import DEFAULT_MODEL_NAME, Embedder
-from .features import LexicalFeatures
-from .head import TopicHead
-from .metrics import classification_metrics
-from .model import TopicModel, check_headlines
-from .store import ModelStore
+from classifier.encoders.embedding import DEFAULT_MODEL_NAME, Embedder
+from classifier.topics.features import LexicalFeatures
+from classifier.topics.head import TopicHead
+from classifier.topics.metrics import classification_metrics
+from classifier.topics.model import TopicModel, check_headlines
+from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def resolve_priors(
     spec: str | dict[str, float] | None, labels: Sequence[str]
 ) -> dict[str, float] | None:
     """``training`` (keep the data's balance), ``news`` (a news stream), or ``label=share,...``."""
-    from .config import DEFAULT_TOPICS, NEWS_PRIORS
+    from classifier.config import DEFAULT_TOPICS, NEWS_PRIORS
 
     if isinstance(spec, dict):
         return spec
@@ -238,7 +238,7 @@ def train_from_file(
     head_params: dict[str, Any] | None = None,
 ) -> tuple[TrainResult, list]:
     """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``)."""
-    from .data import read_labelled
+    from classifier.topics.data import read_labelled
 
     data = read_labelled(path, encoding=encoding)
     for problem in data.problems:

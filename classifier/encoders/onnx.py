@@ -6,7 +6,7 @@ onnxruntime, the ``tokenizers`` package and numpy only; the fp32 export gives th
 as sentence-transformers, and the dynamic int8 one is about twice as fast on a CPU with VNNI/AMX.
 
 This module must never import torch or sentence-transformers, not even indirectly: the exports it
-reads are made by :mod:`classifier.export`, which does, and which it runs in a child process when
+reads are made by :mod:`classifier.encoders.export`, which does, and which it runs in a child process when
 an export is missing so that this process stays small.
 """
 
@@ -23,15 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from .cpu import cpu_info
-from .embedding import (
+from classifier.cpu import cpu_info
+from classifier.encoders.embedding import (
     DEFAULT_BATCH_SIZE,
     EncoderError,
     EncoderInfo,
     encoder_name,
     resolve_model_path,
 )
-from .export import (
+from classifier.encoders.export import (
     MODEL_FILE,
     ONNX_BACKENDS,
     PROBE_FILE,
@@ -40,7 +40,7 @@ from .export import (
     default_cache_dir,
     find_export,
 )
-from .quantise import kernel_self_test
+from classifier.encoders.quantise import kernel_self_test
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def check_int8(session: OnnxSession) -> str | None:
     """Why this machine must not use this int8 export, or None when it computes as recorded.
 
     Two checks, a few tens of milliseconds: onnxruntime's integer kernel on worst-case values
-    against numpy (:func:`classifier.quantise.kernel_self_test`, once per process), and the
+    against numpy (:func:`classifier.encoders.quantise.kernel_self_test`, once per process), and the
     export's probe headlines against the vectors recorded when it was made, wherever that was.
     """
     cpu = cpu_info()
@@ -193,7 +193,7 @@ def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 class OnnxEncoder:
-    """The encoder of :class:`classifier.embedding.Embedder`, served by onnxruntime.
+    """The encoder of :class:`classifier.encoders.embedding.Embedder`, served by onnxruntime.
 
     Same interface (``encode``, ``info``, ``dimension``, ``name``, ``path``, ``batch_size``);
     ``backend`` is ``onnx`` (fp32: the same vectors as torch, so it shares torch's fingerprint and
@@ -331,7 +331,7 @@ class OnnxEncoder:
         """The fingerprint of the torch model this was exported from (what torch heads record).
 
         For ``onnx`` it equals ``info().fingerprint``; for ``onnx-int8`` it is how
-        :func:`classifier.store.check_encoder` tells that a torch-trained head meets the same
+        :func:`classifier.topics.store.check_encoder` tells that a torch-trained head meets the same
         encoder, quantised.
         """
         self._load()

@@ -1,7 +1,7 @@
 """Export the bundled sentence encoder to ONNX (fp32) and per-token int8, cached under ``models/``.
 
 Nothing is downloaded: the exporter traces the local model with ``torch.onnx.export`` and
-quantises the result with :mod:`classifier.quantise`. Each export is checked against the
+quantises the result with :mod:`classifier.encoders.quantise`. Each export is checked against the
 sentence-transformers (torch) vectors of a set of probe headlines before it is kept.
 
 Layout::
@@ -37,22 +37,22 @@ from typing import Any
 
 import numpy as np
 
-from . import config
-from .cpu import cpu_info
-from .embedding import (
+from classifier import config
+from classifier.cpu import cpu_info
+from classifier.encoders.embedding import (
     DEFAULT_MODEL_NAME,
     EncoderError,
     default_model_path,
     fingerprint_model_dir,
     resolve_model_path,
 )
-from .files import fsync_tree, sha256_file, write_atomic
-from .quantise import RECIPE, RECIPE_ID, float_twin, quantise_per_token
+from classifier.encoders.quantise import RECIPE, RECIPE_ID, float_twin, quantise_per_token
+from classifier.files import fsync_tree, sha256_file, write_atomic
 
 logger = logging.getLogger(__name__)
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
-# 2: int8 is per-token (classifier.quantise); format-1 int8 exports were per-batch and are redone.
+# 2: int8 is per-token (classifier.encoders.quantise); format-1 int8 exports were per-batch and are redone.
 # 3: Q, K and V in one product (same vectors, bit for bit; ~3% faster), so format 2 is redone too.
 # 4: int8 weights in [-64, 64] (exact on CPUs without VNNI) and recorded probe vectors.
 EXPORT_FORMAT = 4
@@ -74,7 +74,7 @@ FP32_MAX_ABS_DIFF = 1e-4
 # on NYT headlines the int8 export agrees at mean cosine ~0.99.
 INT8_MIN_MEAN_COSINE = 0.97
 INT8_MIN_COSINE = 0.93
-# The int8 graph against its float twin (classifier.quantise.float_twin) on the exporting
+# The int8 graph against its float twin (classifier.encoders.quantise.float_twin) on the exporting
 # machine: the integer products are exact, so the two agree to the bit (0.0 measured on AVX2
 # and on VNNI); anything above this means the machine's int8 kernel computes something else.
 TWIN_MAX_ABS_DIFF = 1e-6
@@ -358,8 +358,8 @@ def _check_against_torch(
     For int8, also refuse one whose integer products this machine does not compute exactly
     (against the float twin), and record the probe vectors that every later load compares with.
     """
-    from .embedding import Embedder
-    from .onnx_encoder import OnnxSession
+    from classifier.encoders.embedding import Embedder
+    from classifier.encoders.onnx import OnnxSession
 
     reference = Embedder(source).encode(list(PROBE_HEADLINES))
     session = OnnxSession(folder, meta)
@@ -388,7 +388,7 @@ def _check_against_torch(
 
 def _check_against_twin(folder: Path, meta: dict[str, Any], vectors: np.ndarray) -> float:
     """The int8 export's probe vectors against the same arithmetic done exactly in fp32."""
-    from .onnx_encoder import OnnxSession
+    from classifier.encoders.onnx import OnnxSession
 
     twin_dir = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".twin-"))
     try:

@@ -34,11 +34,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .data import DataError
-from .embedding import backend_for, embedder_for
-from .files import fsync_dir, write_atomic
-from .store import ModelStore
-from .tag_io import (
+from classifier.encoders.embedding import backend_for, embedder_for
+from classifier.files import fsync_dir, write_atomic
+from classifier.tagging.io import (
     Chunk,
     CsvReader,
     CsvRows,
@@ -51,8 +49,8 @@ from .tag_io import (
     rename_clashes,
     tag_schema,
 )
-from .tag_output import Counters, OutputTarget
-from .tagging import (
+from classifier.tagging.output import Counters, OutputTarget
+from classifier.tagging.tagger import (
     DEFAULT_MEMO_SIZE,
     ProgressCallback,
     Tagger,
@@ -60,6 +58,8 @@ from .tagging import (
     check_paths,
     open_cache,
 )
+from classifier.topics.data import DataError
+from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .data import DataError
+from classifier.topics.data import DataError
 
 logger = logging.getLogger(__name__)
 

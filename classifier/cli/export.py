@@ -10,13 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import config
+from classifier import config
 
 BACKEND_CHOICES = ("onnx", "onnx-int8", "all")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import ONNX_BACKENDS, export_encoder
+    from classifier.encoders.export import ONNX_BACKENDS, export_encoder
 
     if args.cache_dir:
         cache_dir = Path(args.cache_dir)

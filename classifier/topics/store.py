@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from .embedding import Embedder, embedder_for
-from .features import LexicalFeatures
-from .files import fsync_dir, sha256_file, write_atomic
-from .head import TopicHead
-from .model import TopicModel
+from classifier.encoders.embedding import Embedder, embedder_for
+from classifier.files import fsync_dir, sha256_file, write_atomic
+from classifier.topics.features import LexicalFeatures
+from classifier.topics.head import TopicHead
+from classifier.topics.model import TopicModel
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
-from . import config
-from .data import DataError
-from .embedding import BACKENDS, EncoderError, embedder_for, make_embedder
-from .model import InputError
-from .store import ModelError, ModelStore
+from classifier import config
+from classifier.encoders.embedding import BACKENDS, EncoderError, embedder_for, make_embedder
+from classifier.topics.data import DataError
+from classifier.topics.model import InputError
+from classifier.topics.store import ModelError, ModelStore
 
 logger = logging.getLogger("headline_topics")
 
@@ -59,7 +59,7 @@ def _emit(line: str) -> None:
 
 # -- train ---------------------------------------------------------------------------------------
 def cmd_train(args: argparse.Namespace) -> int:
-    from .training import train_from_file
+    from classifier.topics.training import train_from_file
 
     promote = "always" if args.force_promote else "never" if args.no_promote else "if-better"
     result, problems = train_from_file(
@@ -147,7 +147,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 # -- evaluate ------------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate_file
+    from classifier.topics.evaluation import evaluate_file
 
     result = evaluate_file(_load_model(args), args.data, encoding=args.encoding)
     if args.json:
@@ -309,7 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions() -> list[Callable]:
     """Sub-commands that live in their own modules (service, clustering, tagging, export)."""
-    from . import cluster_cli, export_cli, serve_cli, tag_cli
+    from classifier.cli import cluster as cluster_cli
+    from classifier.cli import export as export_cli
+    from classifier.cli import serve as serve_cli
+    from classifier.cli import tag as tag_cli
 
     return [serve_cli.register, cluster_cli.register, tag_cli.register, export_cli.register]
 
@@ -330,7 +333,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

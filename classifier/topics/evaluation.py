@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .data import read_labelled
-from .metrics import classification_metrics
-from .model import TopicModel
+from classifier.topics.data import read_labelled
+from classifier.topics.metrics import classification_metrics
+from classifier.topics.model import TopicModel
 
 logger = logging.getLogger(__name__)
 

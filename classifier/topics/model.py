@@ -9,15 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from .embedding import Embedder
-from .features import LexicalFeatures
-from .head import TopicHead
+from classifier.encoders.embedding import Embedder
+from classifier.errors import InputError
+from classifier.text import headline_problem
+from classifier.topics.features import LexicalFeatures
+from classifier.topics.head import TopicHead
 
 logger = logging.getLogger(__name__)
-
-
-class InputError(ValueError):
-    """A headline that cannot be classified (empty, not text); the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -48,9 +46,10 @@ def check_headlines(texts: Sequence[object]) -> list[str]:
     """Refuse non-text and blank headlines up front, naming the position, instead of guessing."""
     clean = []
     for i, text in enumerate(texts):
-        if not isinstance(text, str):
+        problem = headline_problem(text)
+        if problem == "not text":
             raise InputError(f"headline {i} is {type(text).__name__}, not text")
-        if not text.strip():
+        if problem:
             raise InputError(f"headline {i} is empty or only whitespace")
         clean.append(text)
     return clean

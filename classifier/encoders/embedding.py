@@ -19,16 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from . import config
+from classifier import config
+from classifier.errors import EncoderError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 DEFAULT_BATCH_SIZE = 64
-
-
-class EncoderError(RuntimeError):
-    """The embedding model cannot be found or loaded from local files."""
 
 
 def default_model_path() -> Path:
@@ -195,7 +192,7 @@ def make_embedder(
         kwargs.pop("cache_dir", None)
         return Embedder(model, **kwargs)
     if backend in BACKENDS:
-        from .onnx_encoder import OnnxEncoder
+        from classifier.encoders.onnx import OnnxEncoder
 
         return OnnxEncoder(model, backend=backend, **kwargs)
     raise EncoderError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")

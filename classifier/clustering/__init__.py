@@ -1,0 +1,1 @@
+"""Clustering headlines into stories and themes, with keywords and plots."""

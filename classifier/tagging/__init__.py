@@ -1,0 +1,1 @@
+"""Batch tagging of archives: readers and writers, temporary output and resume, local and Dask engines."""

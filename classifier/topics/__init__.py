@@ -1,0 +1,1 @@
+"""Topic classification: features, the head, the model, training, evaluation, the model store, data readers."""
