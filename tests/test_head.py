@@ -95,3 +95,25 @@ def test_groups_that_remove_a_class_fall_back_to_stratified_folds():
     X, y = _blobs()
     head = TopicHead().fit(X, y, groups=list(y))  # one group per class: holding one out drops it
     assert head.cv_ == "stratified"
+
+
+def test_state_round_trips_the_fitted_head_as_plain_arrays():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(90, 6))
+    y = np.array(["a", "b", "c"] * 30)
+    head = TopicHead(priors={"a": 0.6, "b": 0.3, "c": 0.1}).fit(X, y)
+    state = head.state()
+    assert set(state) == set(TopicHead.STATE_ARRAYS)
+    assert all(isinstance(v, np.ndarray) and v.dtype != object for v in state.values())
+    again = TopicHead.from_state(list(head.classes_), state, **head.get_params())
+    np.testing.assert_array_equal(again.predict_proba(X), head.predict_proba(X))
+    assert list(again.predict(X)) == list(head.predict(X))
+    with pytest.raises(ValueError, match="do not match the 2 labels"):
+        TopicHead.from_state(["a", "b"], state)
+
+
+def test_the_estimator_and_train_share_one_default_regularisation():
+    from classifier.topics.head import DEFAULT_C
+    from classifier.topics.training import HEAD_PARAMS
+
+    assert TopicHead().C == HEAD_PARAMS["C"] == DEFAULT_C == 16.0

@@ -19,6 +19,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 logger = logging.getLogger(__name__)
 
+# The product's regularisation: chosen on development data (docs/models.md) and the default of
+# both this estimator and ``headline-topics train``.
+DEFAULT_C = 16.0
+
 
 def fit_temperature(
     logits: np.ndarray,
@@ -84,12 +88,41 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         thresholds are fitted with importance weights so confidences hold under these priors.
         None keeps the training balance.
     max_iter, random_state : passed on.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted.
+    coef_ : ndarray of shape (n_classes, n_features)
+        Weights of the logistic regression fitted on all rows.
+    intercept_ : ndarray of shape (n_classes,)
+    temperature_ : float
+        Divides the logits; fitted on held-out logits (1.0 when there were too few rows).
+    prior_shift_ : ndarray of shape (n_classes,) or float
+        Added to the tempered logits: log ratio of ``priors`` to the training balance (0.0 when
+        ``priors`` is None).
+    thresholds_ : ndarray of shape (n_classes,)
+        Score above which a class is also listed among a headline's topics.
+    cv_ : str
+        How held-out scores were obtained (e.g. "5-fold stratified", "none"), for the manifest.
+    oof_proba_, oof_weights_ : ndarray or None
+        Held-out probabilities and importance weights of the training rows (None without
+        calibration); training reports its cross-validated metrics from them.
+    n_iter_ : ndarray
+        Iterations of the final fit.
+    n_features_in_ : int
+
+    :meth:`state` and :meth:`from_state` give and take the fitted state as plain arrays, so a
+    model store saves it without pickles and without knowing these names.
     """
+
+    #: What :meth:`state` returns and :meth:`from_state` needs, beside ``classes_``.
+    STATE_ARRAYS = ("coef", "intercept", "temperature", "thresholds", "prior_shift")
 
     def __init__(
         self,
         *,
-        C: float = 4.0,
+        C: float = DEFAULT_C,
         class_weight: str | dict | None = "balanced",
         calibration_folds: int = 5,
         priors: dict[str, float] | None = None,
@@ -225,6 +258,35 @@ class TopicHead(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         index = np.argmax(self._calibrated_logits(X), axis=1)
         return self.classes_[index]
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted weights as named numpy arrays (see :data:`STATE_ARRAYS`)."""
+        check_is_fitted(self, "coef_")
+        return {
+            "coef": self.coef_,
+            "intercept": self.intercept_,
+            "temperature": np.array([self.temperature_]),
+            "thresholds": np.asarray(self.thresholds_, dtype=np.float64),
+            "prior_shift": np.asarray(self.prior_shift_, dtype=np.float64),
+        }
+
+    @classmethod
+    def from_state(cls, classes: list[str], arrays: dict[str, np.ndarray], **params) -> TopicHead:
+        """A fitted head from :meth:`state`'s arrays; ValueError when their shapes disagree."""
+        head = cls(**params)
+        head.classes_ = np.asarray(classes, dtype=object)
+        head.coef_ = arrays["coef"]
+        head.intercept_ = arrays["intercept"]
+        head.temperature_ = float(arrays["temperature"][0])
+        head.thresholds_ = arrays["thresholds"]
+        head.prior_shift_ = arrays["prior_shift"]
+        head.n_features_in_ = head.coef_.shape[1]
+        n = len(classes)
+        if head.coef_.shape[0] != n or not (
+            len(head.thresholds_) == len(head.prior_shift_) == len(head.intercept_) == n
+        ):
+            raise ValueError(f"weights do not match the {n} labels")
+        return head
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.encoders.embedding import Embedder, embedder_for
+from classifier.encoders import Encoder, embedder_for
 from classifier.files import fsync_dir, sha256_file, write_atomic
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
@@ -120,16 +120,7 @@ class ModelStore:
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".tmp-{version}-"))
         try:
             lexical_meta, idf = model.lexical.state()
-            head = model.head
-            np.savez(
-                staging / HEAD_FILE,
-                coef=head.coef_,
-                intercept=head.intercept_,
-                temperature=np.array([head.temperature_]),
-                thresholds=np.asarray(head.thresholds_, dtype=np.float64),
-                prior_shift=np.asarray(head.prior_shift_, dtype=np.float64),
-                idf=idf,
-            )
+            np.savez(staging / HEAD_FILE, **model.head.state(), idf=idf)
             (staging / LEXICAL_FILE).write_text(json.dumps(lexical_meta), encoding="utf-8")
             manifest = dict(manifest)
             manifest["format_version"] = FORMAT_VERSION
@@ -200,7 +191,7 @@ class ModelStore:
             raise ModelError(f"model {name!r} has an unreadable head: {exc}") from exc
         return arrays
 
-    def load(self, version: str | None = None, *, embedder: Embedder | None = None) -> TopicModel:
+    def load(self, version: str | None = None, *, embedder: Encoder | None = None) -> TopicModel:
         """Load a version for prediction; refuses it if its encoder is not the one at hand."""
         name = self.resolve(version)
         manifest = self.read_manifest(name)
@@ -209,27 +200,19 @@ class ModelStore:
         embedder = embedder or embedder_for(manifest, models_dir=self.root)
         check_encoder(manifest, embedder, name)
         labels = manifest["labels"]
-        head = TopicHead(**manifest.get("head_params", {}))
-        head.classes_ = np.asarray(labels, dtype=object)
-        head.coef_ = arrays["coef"]
-        head.intercept_ = arrays["intercept"]
-        head.temperature_ = float(arrays["temperature"][0])
-        head.thresholds_ = arrays["thresholds"]
-        head.prior_shift_ = arrays["prior_shift"]
-        head.n_features_in_ = head.coef_.shape[1]
-        if head.coef_.shape[0] != len(labels) or not (
-            len(head.thresholds_) == len(head.prior_shift_) == len(head.intercept_) == len(labels)
-        ):
+        try:
+            head = TopicHead.from_state(labels, arrays, **manifest.get("head_params", {}))
+        except (KeyError, ValueError) as exc:
             raise ModelError(
                 f"model {name!r} is malformed: weights do not match its {len(labels)} labels"
-            )
+            ) from exc
         lexical = LexicalFeatures.from_state(lexical_meta, arrays["idf"])
         if manifest["embedding"]["dimension"] + lexical.size != head.n_features_in_:
             raise ModelError(f"model {name!r} is malformed: feature sizes do not add up")
         return TopicModel(head, lexical, embedder, version=name, manifest=manifest)
 
 
-def check_encoder(manifest: dict[str, Any], embedder: Embedder, name: str) -> None:
+def check_encoder(manifest: dict[str, Any], embedder: Encoder, name: str) -> None:
     """Refuse a head trained on other embeddings: its scores would be silently meaningless.
 
     The same encoder run by another backend is accepted with a warning: torch and ``onnx`` give
@@ -240,25 +223,21 @@ def check_encoder(manifest: dict[str, Any], embedder: Embedder, name: str) -> No
     recorded = manifest.get("embedding", {})
     info = embedder.info()
     trained_on = recorded.get("backend") or "torch"
-    if recorded.get("dimension") == info.dimension:
-        if recorded.get("fingerprint") == info.fingerprint:
-            return
-        # manifests from before backends existed recorded torch vectors: source == fingerprint
-        recorded_source = recorded.get("source_fingerprint") or (
-            recorded.get("fingerprint") if trained_on in ("torch", "onnx") else None
+    match = info.compare(recorded)
+    if match == "same":
+        return
+    if match == "same source":
+        logger.warning(
+            "model %s was trained on %s embeddings and now gets %s embeddings of the same "
+            "encoder: expect about 1%% of top topics to differ; train it with "
+            "--backend %s, or serve it with --backend %s, to match",
+            name,
+            trained_on,
+            info.backend,
+            info.backend,
+            trained_on,
         )
-        if recorded_source and recorded_source == (info.source_fingerprint or info.fingerprint):
-            logger.warning(
-                "model %s was trained on %s embeddings and now gets %s embeddings of the same "
-                "encoder: expect about 1%% of top topics to differ; train it with "
-                "--backend %s, or serve it with --backend %s, to match",
-                name,
-                trained_on,
-                info.backend,
-                info.backend,
-                trained_on,
-            )
-            return
+        return
     raise ModelError(
         f"model {name!r} was trained on embedding model {recorded.get('name')!r} "
         f"({trained_on}, fingerprint {str(recorded.get('fingerprint'))[:12]}, "

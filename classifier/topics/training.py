@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from classifier.encoders.embedding import DEFAULT_MODEL_NAME, Embedder
+from classifier.encoders.base import DEFAULT_MODEL_NAME, Encoder
 from classifier.topics.features import LexicalFeatures
-from classifier.topics.head import TopicHead
+from classifier.topics.head import DEFAULT_C, TopicHead
 from classifier.topics.metrics import classification_metrics
 from classifier.topics.model import TopicModel, check_headlines
 from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
 
-HEAD_PARAMS: dict[str, Any] = {"C": 16.0, "class_weight": "balanced", "calibration_folds": 5}
+HEAD_PARAMS: dict[str, Any] = {"C": DEFAULT_C, "class_weight": "balanced", "calibration_folds": 5}
 
 
 def data_fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -57,7 +57,7 @@ def library_versions() -> dict[str, str]:
 def fit_model(
     texts: Sequence[str],
     labels: Sequence[str],
-    embedder: Embedder,
+    embedder: Encoder,
     *,
     embeddings: np.ndarray | None = None,
     head_params: dict[str, Any] | None = None,
@@ -140,7 +140,7 @@ def build_manifest(
 def train_model(
     texts: Sequence[str],
     labels: Sequence[str],
-    embedder: Embedder,
+    embedder: Encoder,
     *,
     embeddings: np.ndarray | None = None,
     head_params: dict[str, Any] | None = None,
@@ -230,7 +230,7 @@ def resolve_priors(
 def train_from_file(
     path: str,
     store: ModelStore,
-    embedder: Embedder,
+    embedder: Encoder,
     *,
     priors: str | dict[str, float] | None = "training",
     promote: str = "if-better",
