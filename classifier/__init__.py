@@ -1,51 +1,80 @@
 """headline-topics: tell what news headlines are about, offline on a CPU.
 
-The public names load on first use (PEP 562): importing a sub-module such as the torch-free ONNX
+The public API, by sub-system (docs/development.md draws the layers)::
+
+    ModelStore, TopicModel, Prediction, TopicHead      classifier.topics
+    Encoder, make_embedder, Embedder                   classifier.encoders
+    HeadlineClusterer, cluster_headlines               classifier.clustering
+    tag_file, TagSummary                               classifier.tagging
+    HeadlineTopicsError and its kinds                  classifier.errors
+
+The names load on first use (PEP 562): importing a sub-module such as the torch-free ONNX
 encoder must not pull in scikit-learn and scipy, which take over a second to import and are not
 needed to start an encoder or print ``--help``.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from classifier._lazy import lazy_attributes
 
 _PUBLIC = {
-    "Embedder": "classifier.encoders.embedding",
-    "EncoderError": "classifier.encoders.embedding",
-    "InputError": "classifier.topics.model",
-    "ModelError": "classifier.topics.store",
+    "DataError": "classifier.errors",
+    "Embedder": "classifier.encoders.torch",
+    "Encoder": "classifier.encoders.base",
+    "EncoderError": "classifier.errors",
+    "HeadlineClusterer": "classifier.clustering.estimator",
+    "HeadlineTopicsError": "classifier.errors",
+    "InputError": "classifier.errors",
+    "ModelError": "classifier.errors",
     "ModelStore": "classifier.topics.store",
     "Prediction": "classifier.topics.model",
+    "TagSummary": "classifier.tagging.run",
     "TopicHead": "classifier.topics.head",
     "TopicModel": "classifier.topics.model",
+    "cluster_headlines": "classifier.clustering.cluster",
+    "make_embedder": "classifier.encoders",
+    "tag_file": "classifier.tagging.local",
 }
 
 __all__ = [
+    "DataError",
     "Embedder",
+    "Encoder",
     "EncoderError",
+    "HeadlineClusterer",
+    "HeadlineTopicsError",
     "InputError",
     "ModelError",
     "ModelStore",
     "Prediction",
+    "TagSummary",
     "TopicHead",
     "TopicModel",
+    "cluster_headlines",
+    "make_embedder",
+    "tag_file",
 ]
 
 if TYPE_CHECKING:
-    from classifier.encoders.embedding import Embedder, EncoderError
+    from classifier.clustering.cluster import cluster_headlines
+    from classifier.clustering.estimator import HeadlineClusterer
+    from classifier.encoders import make_embedder
+    from classifier.encoders.base import Encoder
+    from classifier.encoders.torch import Embedder
+    from classifier.errors import (
+        DataError,
+        EncoderError,
+        HeadlineTopicsError,
+        InputError,
+        ModelError,
+    )
+    from classifier.tagging.local import tag_file
+    from classifier.tagging.run import TagSummary
     from classifier.topics.head import TopicHead
-    from classifier.topics.model import InputError, Prediction, TopicModel
-    from classifier.topics.store import ModelError, ModelStore
+    from classifier.topics.model import Prediction, TopicModel
+    from classifier.topics.store import ModelStore
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'classifier' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_PUBLIC[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+__getattr__, __dir__ = lazy_attributes(__name__, _PUBLIC)

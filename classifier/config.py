@@ -9,6 +9,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_TOPICS = ("geopolitics", "health", "immigration", "other", "trade")
 
+# The head's regularisation (inverse strength), chosen on development data (docs/models.md): the
+# default of the estimator and of ``headline-topics train``.
+DEFAULT_C = 16.0
+
 # Share of each default topic in a general news stream such as a national front page: about a
 # third of stories are international, each policy area a few percent, most are about none of the
 # four topics. A model trained on a balanced set is shifted to these shares so that its choices and

@@ -3,59 +3,29 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import random
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from classifier.encoders.embedding import EncoderInfo
+from tests.support import (  # noqa: F401 - the fixtures' helpers, importable from here as before
+    DATA,
+    ROOT,
+    FakeEmbedder,
+    load_project_data,
+    save_model,
+    write_csv,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
 # One place for ONNX exports for the whole session (and across runs), whatever temporary model
 # store a test serves from: an export costs ~10 s. Tests that clear HEADLINE_TOPICS_* keep it.
 ENCODER_CACHE_ENV = "HEADLINE_TOPICS_ENCODER_CACHE"
 os.environ.setdefault(ENCODER_CACHE_ENV, str(ROOT / "models" / "encoders"))
-DATA = ROOT / "data" / "headlines.csv"
 SHARED = ROOT.parent / "shared" / "data"
-
-
-class FakeEmbedder:
-    """Deterministic bag-of-hashed-words vectors: fast, and topic words still cluster together."""
-
-    name = "fake-hash-embedder"
-
-    def __init__(self, dimension: int = 64, salt: str = "") -> None:
-        self.dim = dimension
-        self.salt = salt
-        self.path = Path("/nonexistent/fake-encoder")
-        self.calls = 0
-
-    @property
-    def dimension(self) -> int:
-        return self.dim
-
-    def info(self) -> EncoderInfo:
-        fingerprint = hashlib.sha256(f"fake{self.dim}{self.salt}".encode()).hexdigest()
-        return EncoderInfo(self.name, fingerprint, self.dim)
-
-    def encode(self, texts, *, batch_size=None):
-        single = isinstance(texts, str)
-        batch = [texts] if single else list(texts)
-        self.calls += 1
-        out = np.zeros((len(batch), self.dim), dtype=np.float32)
-        for i, text in enumerate(batch):
-            for word in text.lower().split():
-                h = int(hashlib.md5((self.salt + word).encode()).hexdigest(), 16)
-                out[i, h % self.dim] += 1.0 if (h >> 8) % 2 else -1.0
-            norm = np.linalg.norm(out[i]) or 1.0
-            out[i] /= norm
-        return out[0] if single else out
 
 
 @pytest.fixture
@@ -66,7 +36,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
-    from classifier.encoders.embedding import Embedder
+    from classifier.encoders.torch import Embedder
 
     embedder = Embedder()
     embedder.encode("warm up")
@@ -105,11 +75,6 @@ def clear_settings_env(monkeypatch, *also: str) -> None:
             monkeypatch.delenv(key)
 
 
-def load_project_data() -> list[dict[str, str]]:
-    with open(DATA, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 @pytest.fixture(scope="session")
 def small_labelled(tmp_path_factory) -> Path:
     """A seeded sample of our own labelled data: 40 headlines per topic, as a CSV file."""
@@ -127,30 +92,3 @@ def small_labelled(tmp_path_factory) -> Path:
         writer.writerow(["headline", "topic"])
         writer.writerows((r["headline"], r["topic"]) for r in sample)
     return path
-
-
-def write_csv(path: Path, rows: list[tuple], header=("headline", "topic")) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def save_model(
-    store,
-    texts: list[str],
-    labels: list[str],
-    embedder,
-    *,
-    version: str | None = None,
-    promote: bool = True,
-    head_params: dict | None = None,
-) -> str:
-    """Train a model on ``texts``/``labels`` and write it to ``store``; returns its version."""
-    from classifier.topics.training import train_model
-
-    model, manifest = train_model(texts, labels, embedder, head_params=head_params, source="test")
-    if version:
-        manifest["version"] = version
-    return store.save(model, manifest, promote=promote)

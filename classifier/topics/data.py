@@ -6,32 +6,18 @@ caller can count it, print it, or refuse the file.
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.errors import DataError
+from classifier.readers.records import Problem, iter_records
 
 logger = logging.getLogger(__name__)
 
 TEXT_COLUMN = "headline"
 LABEL_COLUMN = "topic"
 GROUP_COLUMN = "set"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A row that was not used, and why."""
-
-    file: str
-    row: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: row {self.row}: {self.reason}"
 
 
 @dataclass
@@ -41,66 +27,6 @@ class LabelledData:
     problems: list[Problem]
     rows_read: int
     groups: list[str] | None = None
-
-
-def _read_text(path: Path, encoding: str) -> str:
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    raw = path.read_bytes()
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not valid {encoding} text (byte {exc.start}); "
-            "save it as UTF-8 or pass --encoding with the file's encoding"
-        ) from exc
-    except LookupError as exc:
-        raise DataError(f"unknown encoding {encoding!r}") from exc
-
-
-def iter_records(
-    path: str | Path, *, encoding: str = "utf-8-sig", required: tuple[str, ...] = ()
-) -> Iterator[tuple[int, dict[str, object] | Problem]]:
-    """Yield ``(row_number, record)`` from a CSV or JSONL file; unparseable rows as Problems.
-
-    Row numbers are the file's own: line numbers for JSONL, data rows counted from 1 after the
-    header for CSV, so a person can find the row.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    text = _read_text(path, encoding)
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        seen_any = False
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, Problem(str(path), number, f"not valid JSON ({exc.msg})")
-                continue
-            if not isinstance(record, dict):
-                yield number, Problem(str(path), number, "not a JSON object")
-                continue
-            if not seen_any:
-                seen_any = True
-                if missing := [c for c in required if c not in record]:
-                    raise DataError(f"{path}: first record has no {', '.join(missing)} field")
-            yield number, record
-    elif suffix in (".csv", ".tsv"):
-        reader = csv.DictReader(text.splitlines(), delimiter="\t" if suffix == ".tsv" else ",")
-        columns = reader.fieldnames or []
-        if missing := [c for c in required if c not in columns]:
-            raise DataError(
-                f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}"
-            )
-        for number, record in enumerate(reader, start=1):
-            if None in record:
-                yield number, Problem(str(path), number, "more fields than the header")
-                continue
-            yield number, record
-    else:
-        raise DataError(f"{path}: unsupported file type {suffix or '(none)'}; use .csv or .jsonl")
 
 
 def read_labelled(

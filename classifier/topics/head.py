@@ -17,11 +17,9 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFol
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-logger = logging.getLogger(__name__)
+from classifier.config import DEFAULT_C
 
-# The product's regularisation: chosen on development data (docs/models.md) and the default of
-# both this estimator and ``headline-topics train``.
-DEFAULT_C = 16.0
+logger = logging.getLogger(__name__)
 
 
 def fit_temperature(

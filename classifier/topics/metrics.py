@@ -65,6 +65,9 @@ def classification_metrics(
 ) -> dict[str, Any]:
     """Macro-F1, accuracy, per-class P/R/F1/support, the confusion matrix and calibration.
 
+    Macro-F1 averages over the labels present in the truth or the predictions, named in
+    ``macro_f1_labels``; per-class figures are given for every label.
+
     ``sample_weight`` re-weights rows (e.g. to deployment priors); support and the confusion
     matrix stay raw counts so they can be read as rows.
     """
@@ -84,9 +87,13 @@ def classification_metrics(
         }
         for i, label in enumerate(labels)
     }
+    # A topic absent from both the truth and the predictions has no F1 to speak of: counting it
+    # as 0 would score a file with every row right below 1 (scikit-learn's ``labels=``).
+    present = [i for i, label in enumerate(labels) if support[i] or np.any(predicted == label)]
     result: dict[str, Any] = {
         "n": int(len(truth)),
-        "macro_f1": round(float(np.mean(f1)), 4),
+        "macro_f1": round(float(np.mean(f1[present])), 4) if present else 0.0,
+        "macro_f1_labels": [labels[i] for i in present],
         "accuracy": round(float(accuracy_score(truth, predicted, sample_weight=sample_weight)), 4),
         "per_class": per_class,
         "confusion_matrix": {

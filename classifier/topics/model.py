@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from classifier.encoders.embedding import Embedder
+from classifier.encoders.base import Encoder
 from classifier.errors import InputError
-from classifier.text import headline_problem
+from classifier.text import check_headlines
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
 
@@ -42,19 +42,6 @@ class Prediction:
         return out
 
 
-def check_headlines(texts: Sequence[object]) -> list[str]:
-    """Refuse non-text and blank headlines up front, naming the position, instead of guessing."""
-    clean = []
-    for i, text in enumerate(texts):
-        problem = headline_problem(text)
-        if problem == "not text":
-            raise InputError(f"headline {i} is {type(text).__name__}, not text")
-        if problem:
-            raise InputError(f"headline {i} is empty or only whitespace")
-        clean.append(text)
-    return clean
-
-
 class TopicModel:
     """Classify headlines into topics; accepts one string or a list and answers in kind.
 
@@ -66,7 +53,7 @@ class TopicModel:
         self,
         head: TopicHead,
         lexical: LexicalFeatures,
-        embedder: Embedder,
+        embedder: Encoder,
         *,
         version: str | None = None,
         manifest: dict[str, Any] | None = None,
@@ -88,9 +75,10 @@ class TopicModel:
         }
 
     def predict_proba(
-        self, texts: Sequence[str], embeddings: np.ndarray | None = None
+        self, texts: str | Sequence[str], embeddings: np.ndarray | None = None
     ) -> np.ndarray:
-        texts = check_headlines(texts)
+        """One row of topic probabilities per headline; one string is one headline (one row)."""
+        texts = check_headlines([texts] if isinstance(texts, str) else texts)
         if embeddings is None:
             embeddings = self.embedder.encode(texts)
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(len(texts), -1)

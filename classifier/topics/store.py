@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from classifier.encoders import Encoder, embedder_for
-from classifier.files import fsync_dir, sha256_file, write_atomic
+from classifier.errors import ModelError
+from classifier.files import fsync_dir, fsync_tree, sha256_file, write_atomic
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
 from classifier.topics.model import TopicModel
@@ -46,10 +47,6 @@ CURRENT = "CURRENT"
 FORMAT_VERSION = 1
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 HEAD_ARRAYS = ("coef", "intercept", "temperature", "thresholds", "prior_shift", "idf")
-
-
-class ModelError(RuntimeError):
-    """A model version that is missing, malformed, changed on disk, or built for another encoder."""
 
 
 class ModelStore:
@@ -127,12 +124,14 @@ class ModelStore:
             manifest["files"] = {
                 name: sha256_file(staging / name) for name in (HEAD_FILE, LEXICAL_FILE)
             }
-            body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+            try:  # strict JSON: Infinity or NaN would make /v1/model answer invalid JSON
+                text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False)
+            except ValueError as exc:
+                raise ModelError(f"model {version!r} not saved: its manifest has {exc}") from exc
+            body = text.encode("utf-8") + b"\n"
             (staging / MANIFEST).write_bytes(body)
             (staging / MANIFEST_HASH).write_text(hashlib.sha256(body).hexdigest() + "\n")
-            for child in staging.iterdir():
-                with open(child, "rb") as handle:
-                    os.fsync(handle.fileno())
+            fsync_tree(staging)
             os.chmod(staging, 0o755)
             os.rename(staging, final)
             fsync_dir(self.root)

@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from classifier.config import DEFAULT_C
 from classifier.encoders.base import DEFAULT_MODEL_NAME, Encoder
+from classifier.text import check_headlines
 from classifier.topics.features import LexicalFeatures
-from classifier.topics.head import DEFAULT_C, TopicHead
+from classifier.topics.head import TopicHead
 from classifier.topics.metrics import classification_metrics
-from classifier.topics.model import TopicModel, check_headlines
+from classifier.topics.model import TopicModel
 from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
@@ -142,21 +144,18 @@ def train_model(
     labels: Sequence[str],
     embedder: Encoder,
     *,
-    embeddings: np.ndarray | None = None,
-    head_params: dict[str, Any] | None = None,
-    groups: Sequence[str] | None = None,
     source: str = "in memory",
     rows: int | None = None,
     skipped: int = 0,
+    **fit_options: Any,
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Fit a model and write its manifest: the pair ``ModelStore.save`` takes.
 
+    ``fit_options`` are :func:`fit_model`'s (``embeddings``, ``head_params``, ``groups``).
     ``rows`` is how many rows the source had (default: the rows given) and ``skipped`` how many
     of them were unusable; they go into the manifest beside the data fingerprint.
     """
-    model, info = fit_model(
-        texts, labels, embedder, embeddings=embeddings, head_params=head_params, groups=groups
-    )
+    model, info = fit_model(texts, labels, embedder, **fit_options)
     manifest = build_manifest(
         model,
         info,

@@ -113,7 +113,7 @@ def test_state_round_trips_the_fitted_head_as_plain_arrays():
 
 
 def test_the_estimator_and_train_share_one_default_regularisation():
-    from classifier.topics.head import DEFAULT_C
+    from classifier.config import DEFAULT_C
     from classifier.topics.training import HEAD_PARAMS
 
     assert TopicHead().C == HEAD_PARAMS["C"] == DEFAULT_C == 16.0

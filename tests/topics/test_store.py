@@ -177,3 +177,15 @@ def test_same_second_versions_get_a_suffix(store, fake_embedder):
     _save(store, fake_embedder, version="v1")
     assert store.unique_version("v1") == "v1-2"
     assert store.unique_version("v9") == "v9"
+
+
+def test_a_manifest_is_strict_json_or_nothing_is_saved(tmp_path, fake_embedder):
+    """``train --C inf`` once wrote ``Infinity`` into a manifest, and /v1/model served it."""
+    store = ModelStore(tmp_path / "models")
+    texts = ["Tariffs rise", "Flu spreads", "Border closes", "Summit opens"] * 3
+    labels = ["trade", "health", "immigration", "geopolitics"] * 3
+    model, manifest = train_model(texts, labels, fake_embedder)
+    manifest["head_params"] = {**manifest["head_params"], "C": float("inf")}
+    with pytest.raises(ModelError, match="not saved.*Out of range float"):
+        store.save(model, manifest, promote=True)
+    assert store.versions() == [] and not any((tmp_path / "models").glob(".tmp-*"))
