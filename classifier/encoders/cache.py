@@ -2,7 +2,7 @@
 
 Embeddings depend only on the encoder and the text, not on the head, so a new model version
 trained on the same encoder can re-tag an archive from the cache alone. Each encoder gets its
-own SQLite file named after its fingerprint; rows are keyed by a 128-bit hash of the exact text
+own SQLite file named after its :attr:`~classifier.encoders.base.EncoderInfo.cache_key`; rows are keyed by a 128-bit hash of the exact text
 that was embedded. SQLite gives transactions (a killed run leaves a consistent cache) and
 lets several processes on one machine share the file (WAL mode); it is not meant to sit on a
 network file system.
@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.encoders.base import EncoderInfo
+
 logger = logging.getLogger(__name__)
 
 _QUERY_BATCH = 500
@@ -31,7 +33,10 @@ def text_key(text: str) -> bytes:
 
 
 class EmbeddingCache:
-    """``get_many``/``put_many`` of float32 vectors for one encoder, stored in ``directory``."""
+    """``get_many``/``put_many`` of float32 vectors for one encoder, stored in ``directory``.
+
+    ``fingerprint`` is the encoder's cache key: open one with :meth:`for_encoder`.
+    """
 
     def __init__(self, directory: str | os.PathLike[str], fingerprint: str, dimension: int):
         self.directory = Path(directory)
@@ -70,6 +75,11 @@ class EmbeddingCache:
             )
         self.hits = 0
         self.misses = 0
+
+    @classmethod
+    def for_encoder(cls, directory: str | os.PathLike[str], info: EncoderInfo) -> EmbeddingCache:
+        """The cache of the encoder ``info`` describes, in ``directory``."""
+        return cls(directory, info.cache_key, info.dimension)
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         """The vectors found for ``keys``; a damaged entry counts as missing."""

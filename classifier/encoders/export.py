@@ -1,31 +1,24 @@
-"""Export the bundled sentence encoder to ONNX (fp32) and per-token int8, cached under ``models/``.
+"""Export the bundled sentence encoder to ONNX (fp32) and per-token int8, into the export cache.
 
 Nothing is downloaded: the exporter traces the local model with ``torch.onnx.export`` and
 quantises the result with :mod:`classifier.encoders.quantise`. Each export is checked against the
-sentence-transformers (torch) vectors of a set of probe headlines before it is kept.
-
-Layout::
-
-    models/encoders/
-      .lock                                 serialises exports (two workers starting at once)
-      <backend>-<source fingerprint[:12]>/
-        model.onnx                          token embeddings (batch, tokens, dim)
-        tokenizer.json                      copied from the source model
-        meta.json                           what, from which source, how, and how close to torch
+sentence-transformers (torch) vectors of the probe headlines before it is kept. The cache's
+layout, and finding an export without torch, live in :mod:`classifier.encoders.exports`.
 
 A folder is written under a temporary name and renamed into place, so a crashed export leaves
-nothing that looks usable. Finding an export must stay cheap and torch-free (it runs at every
-service start): the source folder's file sizes and modification times are compared with the ones
-recorded at export, and only when they differ is the ~90 MB source hashed again.
+nothing that looks usable. ``python -m classifier.encoders.export`` is how the torch-free ONNX
+encoder makes a missing export in a child process, so that its own process never imports torch;
+``headline-topics export`` calls :func:`export_encoder` too.
 """
 
 from __future__ import annotations
 
-import hashlib
+import argparse
 import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -37,38 +30,46 @@ from typing import Any
 
 import numpy as np
 
-from classifier import config
 from classifier.cpu import cpu_info
-from classifier.encoders.embedding import (
+from classifier.encoders.base import (
     DEFAULT_MODEL_NAME,
+    ONNX_BACKENDS,
+    SAME_VECTORS_AS_TORCH,
     EncoderError,
     default_model_path,
     fingerprint_model_dir,
     resolve_model_path,
 )
-from classifier.encoders.quantise import RECIPE, RECIPE_ID, float_twin, quantise_per_token
-from classifier.files import fsync_tree, sha256_file, write_atomic
+from classifier.encoders.exports import (
+    EXPORT_FORMAT,
+    LOCK_FILE,
+    META_FILE,
+    MODEL_FILE,
+    PROBE_FILE,
+    PROBE_HEADLINES,
+    TOKENIZER_FILE,
+    check_onnx_backend,
+    default_cache_dir,
+    encoder_fingerprint,
+    export_folder,
+    file_records,
+    find_export,
+    refresh_stamp,
+    source_stamp,
+)
+from classifier.encoders.onnx import OnnxSession
+from classifier.encoders.quantise import RECIPE, float_twin, quantise_per_token
+from classifier.encoders.torch import TorchEncoder
+from classifier.errors import HeadlineTopicsError
+from classifier.files import fsync_tree
 
 logger = logging.getLogger(__name__)
 
-ONNX_BACKENDS = ("onnx", "onnx-int8")
-# 2: int8 is per-token (classifier.encoders.quantise); format-1 int8 exports were per-batch and are redone.
-# 3: Q, K and V in one product (same vectors, bit for bit; ~3% faster), so format 2 is redone too.
-# 4: int8 weights in [-64, 64] (exact on CPUs without VNNI) and recorded probe vectors.
-EXPORT_FORMAT = 4
-MODEL_FILE = "model.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-META_FILE = "meta.json"
-PROBE_FILE = "probe.npy"  # the export's own vectors of PROBE_HEADLINES, one at a time
-LOCK_FILE = ".lock"
 OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "token_embeddings"
 
-# Backends whose vectors equal torch's (checked at export to FP32_MAX_ABS_DIFF), so they share
-# its fingerprint and can serve heads trained on torch embeddings. int8 vectors differ slightly,
-# so int8 gets a fingerprint of its own and a head trained on torch embeddings is refused.
-SAME_VECTORS_AS_TORCH = frozenset({"onnx"})
+# SAME_VECTORS_AS_TORCH backends must reproduce the torch vectors to this (or are not kept).
 FP32_MAX_ABS_DIFF = 1e-4
 # Guards against a broken quantisation, not quality claims (bench/encode.py measures those):
 # on NYT headlines the int8 export agrees at mean cosine ~0.99.
@@ -78,35 +79,6 @@ INT8_MIN_COSINE = 0.93
 # machine: the integer products are exact, so the two agree to the bit (0.0 measured on AVX2
 # and on VNNI); anything above this means the machine's int8 kernel computes something else.
 TWIN_MAX_ABS_DIFF = 1e-6
-
-# Made-up headlines of varied length and style to check an export against torch.
-PROBE_HEADLINES = (
-    "Senate passes farm bill after months of delay",
-    "WHO declares measles outbreak a global health emergency",
-    "Border crossings fall as new asylum rules take effect",
-    "Tariffs on steel and aluminium to rise next month, ministry says",
-    "Peace talks stall as shelling resumes near the border",
-    "Local bakery wins national bread contest",
-    "Stocks",
-    "Q&A: What the new visa caps mean for students — and their families",
-    "Parliament votes 312-204 to extend the sanctions regime until 2027",
-    "Hospitals brace for a winter of flu, RSV and COVID-19",
-    "Exporters fear retaliation after the trade pact collapses",
-    "The quiet comeback of the vinyl record",
-    "Ministers meet in Geneva; ceasefire 'within reach', envoy says",
-    "Café owners in Zürich protest rent increases",
-    "Drug prices: insurers and pharmacies trade blame over shortages",
-    "UN envoy warns of famine as aid convoys are blocked",
-    "Court blocks deportation flights pending review",
-    "Team clinches title in overtime thriller",
-    "Central bank holds rates steady amid tariff uncertainty",
-    "A long read on the history of the harbour, the ferries that crossed it, the workers "
-    "who built the piers and the families who waited for them to come home every evening",
-    "",
-    "   ",
-    "RFK Jr. says vaccine panel will be reshaped",
-    "China, EU agree to talks on electric-vehicle duties",
-)
 
 
 @dataclass(frozen=True)
@@ -118,115 +90,6 @@ class ExportResult:
     created: bool
 
 
-def default_cache_dir() -> Path:
-    """``$HEADLINE_TOPICS_ENCODER_CACHE`` or ``<models>/encoders``: beside the heads, outside any
-    version folder, so every version (and every test's temporary store) shares one export."""
-    return config.encoder_cache_dir()
-
-
-def encoder_fingerprint(source_fingerprint: str, backend: str) -> str:
-    """The fingerprint a head records for this backend's vectors (see SAME_VECTORS_AS_TORCH).
-
-    For int8 it names the quantisation recipe too: another recipe gives other vectors.
-    """
-    if backend in SAME_VECTORS_AS_TORCH:
-        return source_fingerprint
-    return hashlib.sha256(f"{source_fingerprint}:{backend}:{RECIPE_ID}".encode()).hexdigest()
-
-
-def source_stamp(path: Path) -> list[list[Any]]:
-    """(relative name, size, mtime in ns) of every file of a model folder, as JSON lists."""
-    files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return [[str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
-
-
-def _check_backend(backend: str) -> None:
-    if backend not in ONNX_BACKENDS:
-        raise EncoderError(
-            f"unknown ONNX backend {backend!r}; choose one of {', '.join(ONNX_BACKENDS)}"
-        )
-
-
-def _read_meta(folder: Path) -> dict[str, Any] | None:
-    try:
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    return meta if isinstance(meta, dict) and isinstance(meta.get("source"), dict) else None
-
-
-def check_export(folder: Path, meta: dict[str, Any], *, verify_hashes: bool = False) -> None:
-    """Refuse an export folder whose files are missing, truncated or (optionally) changed."""
-    if meta.get("format") != EXPORT_FORMAT:
-        raise EncoderError(
-            f"encoder export {folder} has format {meta.get('format')!r}, expected "
-            f"{EXPORT_FORMAT}: re-create it with 'headline-topics export --force'"
-        )
-    for name, recorded in meta.get("files", {}).items():
-        path = folder / name
-        problem = None
-        if not path.is_file():
-            problem = f"{name} is missing"
-        elif path.stat().st_size != recorded["size"]:
-            problem = f"{name} has {path.stat().st_size} bytes, {recorded['size']} were written"
-        elif verify_hashes and sha256_file(path) != recorded["sha256"]:
-            problem = f"{name} was changed after it was written"
-        if problem:
-            raise EncoderError(
-                f"encoder export {folder} is damaged ({problem}): re-create it with "
-                f"'headline-topics export --backend {meta.get('backend')} --force'"
-            )
-
-
-def find_export(
-    model: str | os.PathLike[str] | None,
-    backend: str,
-    cache_dir: str | os.PathLike[str] | None = None,
-    *,
-    verify_hashes: bool = False,
-) -> tuple[Path, dict[str, Any]] | None:
-    """The export of this source model for ``backend``, or None when there is none yet.
-
-    Cheap path first: an export whose recorded source path and file stamps match the source
-    folder as it is now. Otherwise the source is hashed and the folder named by its fingerprint
-    is used if present (a reinstalled but identical model). An export written by an older
-    exporter (another format) counts as missing, so it is made again rather than refused.
-    """
-    _check_backend(backend)
-    source = resolve_model_path(model).resolve()
-    root = Path(cache_dir) if cache_dir else default_cache_dir()
-    if not root.is_dir():
-        return None
-    stamp = source_stamp(source)
-    for folder in sorted(root.glob(f"{backend}-*")):
-        meta = _read_meta(folder)
-        if (
-            _current(folder, meta)
-            and meta.get("backend") == backend
-            and meta.get("source", {}).get("path") == str(source)
-            and meta.get("source", {}).get("stamp") == stamp
-        ):
-            check_export(folder, meta, verify_hashes=verify_hashes)
-            return folder, meta
-    source_fp = fingerprint_model_dir(source)
-    folder = root / f"{backend}-{source_fp[:12]}"
-    meta = _read_meta(folder)
-    if not _current(folder, meta) or meta.get("source", {}).get("fingerprint") != source_fp:
-        return None
-    check_export(folder, meta, verify_hashes=verify_hashes)
-    return folder, meta
-
-
-def _current(folder: Path, meta: dict[str, Any] | None) -> bool:
-    if meta is None:
-        return False
-    if meta.get("format") != EXPORT_FORMAT:
-        logger.info("%s was made by an older exporter: it will be made again", folder)
-        return False
-    return True
-
-
-# -- exporting (imports torch) -------------------------------------------------------------
 @dataclass(frozen=True)
 class _SourceSpec:
     """What the sentence-transformers folder says about the pipeline we must reproduce."""
@@ -358,10 +221,7 @@ def _check_against_torch(
     For int8, also refuse one whose integer products this machine does not compute exactly
     (against the float twin), and record the probe vectors that every later load compares with.
     """
-    from classifier.encoders.embedding import Embedder
-    from classifier.encoders.onnx import OnnxSession
-
-    reference = Embedder(source).encode(list(PROBE_HEADLINES))
+    reference = TorchEncoder(source).encode(list(PROBE_HEADLINES))
     session = OnnxSession(folder, meta)
     batched = session.encode(list(PROBE_HEADLINES), batch_size=len(PROBE_HEADLINES))
     one_by_one = session.encode(list(PROBE_HEADLINES), batch_size=1)
@@ -388,8 +248,6 @@ def _check_against_torch(
 
 def _check_against_twin(folder: Path, meta: dict[str, Any], vectors: np.ndarray) -> float:
     """The int8 export's probe vectors against the same arithmetic done exactly in fp32."""
-    from classifier.encoders.onnx import OnnxSession
-
     twin_dir = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".twin-"))
     try:
         float_twin(folder / MODEL_FILE, twin_dir / MODEL_FILE)
@@ -428,19 +286,19 @@ def export_encoder(
     Imports torch; serving code calls :func:`find_export` instead. Concurrent callers wait on a
     lock file and the later ones find the first one's export.
     """
-    _check_backend(backend)
+    check_onnx_backend(backend)
     source = resolve_model_path(model).resolve()
     root = Path(cache_dir) if cache_dir else default_cache_dir()
     root.mkdir(parents=True, exist_ok=True)
     if not force and (found := find_export(source, backend, root, verify_hashes=True)):
-        return ExportResult(found[0], _refresh_stamp(found[0], found[1], source), False)
+        return ExportResult(found[0], refresh_stamp(found[0], found[1], source), False)
     with _lock(root):
         if not force and (found := find_export(source, backend, root, verify_hashes=True)):
-            return ExportResult(found[0], _refresh_stamp(found[0], found[1], source), False)
+            return ExportResult(found[0], refresh_stamp(found[0], found[1], source), False)
         started = time.perf_counter()
         spec = read_source_spec(source)
         source_fp = fingerprint_model_dir(source)
-        final = root / f"{backend}-{source_fp[:12]}"
+        final = export_folder(root, backend, source_fp)
         staging = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{backend}-"))
         try:
             logger.info("exporting %s to %s", source, backend)
@@ -482,7 +340,7 @@ def export_encoder(
                 "libraries": _versions(),
             }
             meta["check"] = _check_against_torch(staging, meta, source, backend)
-            meta["files"] = _file_records(staging)
+            meta["files"] = file_records(staging)
             meta["export"]["seconds"] = round(time.perf_counter() - started, 1)
             (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
             os.chmod(staging, 0o755)
@@ -493,25 +351,6 @@ def export_encoder(
             raise
     logger.info("wrote %s in %.1f s", final, meta["export"]["seconds"])
     return ExportResult(final, meta, created=True)
-
-
-def _file_records(folder: Path) -> dict[str, dict[str, Any]]:
-    names = [n for n in (MODEL_FILE, TOKENIZER_FILE, PROBE_FILE) if (folder / n).is_file()]
-    return {
-        name: {"size": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
-        for name in names
-    }
-
-
-def _refresh_stamp(folder: Path, meta: dict[str, Any], source: Path) -> dict[str, Any]:
-    """Record the source's current path and stamps after a match by fingerprint, so the next
-    start-up finds the export without hashing the source again."""
-    stamp = source_stamp(source)
-    if meta["source"].get("stamp") == stamp and meta["source"].get("path") == str(source):
-        return meta
-    meta = {**meta, "source": {**meta["source"], "path": str(source), "stamp": stamp}}
-    write_atomic(folder / META_FILE, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
-    return meta
 
 
 def _replace_folder(staging: Path, final: Path) -> None:
@@ -525,12 +364,30 @@ def _replace_folder(staging: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def export_all(
-    model: str | os.PathLike[str] | None = None,
-    *,
-    backends: Sequence[str] = ONNX_BACKENDS,
-    cache_dir: str | os.PathLike[str] | None = None,
-    force: bool = False,
-) -> list[ExportResult]:
-    """Export several backends in turn (the CLI's ``--backend all``)."""
-    return [export_encoder(model, backend=b, cache_dir=cache_dir, force=force) for b in backends]
+# -- python -m classifier.encoders.export ----------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """Make one export in the child process that :class:`~classifier.encoders.onnx.OnnxEncoder`
+    starts when its export is missing. An error ends as one line on stderr, which the parent
+    quotes, and exit code 2, as with ``headline-topics export``."""
+    parser = argparse.ArgumentParser(prog="python -m classifier.encoders.export")
+    parser.add_argument("--backend", choices=ONNX_BACKENDS, required=True)
+    parser.add_argument("--encoder", help="a local sentence-transformers folder (default: bundled)")
+    parser.add_argument("--cache-dir", help="where exports live (default: the export cache)")
+    parser.add_argument("--force", action="store_true", help="export again even if one exists")
+    args = parser.parse_args(argv)
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        export_encoder(
+            args.encoder, backend=args.backend, cache_dir=args.cache_dir, force=args.force
+        )
+    except (HeadlineTopicsError, ValueError, OSError) as exc:
+        sys.stderr.write(f"headline-topics export: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -3,11 +3,13 @@
 Importing torch and sentence-transformers takes most of a service's start-up (about 3.7 s of
 3.8 s here) and most of its memory (about 440 MB). The same model exported to ONNX runs with
 onnxruntime, the ``tokenizers`` package and numpy only; the fp32 export gives the same vectors
-as sentence-transformers, and the dynamic int8 one is about twice as fast on a CPU with VNNI/AMX.
+as sentence-transformers, and the int8 one (per-token scales, :mod:`classifier.encoders.quantise`)
+close vectors, faster.
 
-This module must never import torch or sentence-transformers, not even indirectly: the exports it
-reads are made by :mod:`classifier.encoders.export`, which does, and which it runs in a child process when
-an export is missing so that this process stays small.
+This module must never import torch or sentence-transformers, not even indirectly: it builds on
+:mod:`classifier.encoders.base` and the torch-free export cache (:mod:`classifier.encoders.exports`)
+only. The exports it reads are made by :mod:`classifier.encoders.export`, which imports torch and
+which it runs in a child process when an export is missing, so that this process stays small.
 """
 
 from __future__ import annotations
@@ -24,21 +26,13 @@ from typing import Any
 import numpy as np
 
 from classifier.cpu import cpu_info
-from classifier.encoders.embedding import (
+from classifier.encoders import exports
+from classifier.encoders.base import (
     DEFAULT_BATCH_SIZE,
     EncoderError,
     EncoderInfo,
     encoder_name,
     resolve_model_path,
-)
-from classifier.encoders.export import (
-    MODEL_FILE,
-    ONNX_BACKENDS,
-    PROBE_FILE,
-    PROBE_HEADLINES,
-    TOKENIZER_FILE,
-    default_cache_dir,
-    find_export,
 )
 from classifier.encoders.quantise import kernel_self_test
 
@@ -79,7 +73,7 @@ class OnnxSession:
         self.lowercase = bool(meta.get("lowercase", False))
         self.pad_id = int(meta.get("pad_id", 0))
         try:
-            tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+            tokenizer = Tokenizer.from_file(str(self.folder / exports.TOKENIZER_FILE))
         except Exception as exc:  # the Rust library raises plain Exceptions for a bad file
             raise EncoderError(f"cannot read the tokenizer in {self.folder}: {exc}") from exc
         # Pad per batch ourselves (after sorting by length); truncate like sentence-transformers.
@@ -99,11 +93,11 @@ class OnnxSession:
         options.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(
-                str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+                str(self.folder / exports.MODEL_FILE), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own exception types for bad files
             raise EncoderError(
-                f"cannot load the ONNX encoder {self.folder / MODEL_FILE}: {exc}; "
+                f"cannot load the ONNX encoder {self.folder / exports.MODEL_FILE}: {exc}; "
                 f"re-create it with 'headline-topics export --backend {meta.get('backend')} --force'"
             ) from exc
         self.input_names = {i.name for i in self.session.get_inputs()}
@@ -165,12 +159,12 @@ def check_int8(session: OnnxSession) -> str | None:
     if _self_tests[threads]:
         return f"its integer kernel ({cpu.int8_kernel}) is wrong on {_self_tests[threads][0]}"
     try:
-        recorded = np.load(session.folder / PROBE_FILE, allow_pickle=False)
+        recorded = np.load(session.folder / exports.PROBE_FILE, allow_pickle=False)
     except (OSError, ValueError) as exc:
         return f"its recorded probe vectors cannot be read ({exc})"
-    if recorded.shape != (len(PROBE_HEADLINES), session.dimension):
+    if recorded.shape != (len(exports.PROBE_HEADLINES), session.dimension):
         return f"its recorded probe vectors have shape {recorded.shape}"
-    vectors = session.encode(list(PROBE_HEADLINES), batch_size=1)
+    vectors = session.encode(list(exports.PROBE_HEADLINES), batch_size=1)
     cosine = float(np.min(np.sum(vectors * recorded, axis=1)))
     if not cosine >= PROBE_MIN_COSINE:
         return f"probe vectors agree at cosine {cosine:.4f} (< {PROBE_MIN_COSINE})"
@@ -193,12 +187,13 @@ def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 class OnnxEncoder:
-    """The encoder of :class:`classifier.encoders.embedding.Embedder`, served by onnxruntime.
+    """The encoder of :class:`classifier.encoders.torch.TorchEncoder`, served by onnxruntime.
 
-    Same interface (``encode``, ``info``, ``dimension``, ``name``, ``path``, ``batch_size``);
-    ``backend`` is ``onnx`` (fp32: the same vectors as torch, so it shares torch's fingerprint and
-    serves heads trained on torch embeddings) or ``onnx-int8`` (dynamic int8 weights: close but
-    not equal vectors, so it has its own fingerprint and a head must be trained on it).
+    Same interface (:class:`classifier.encoders.base.Encoder`, plus ``batch_size`` and
+    ``threads``); ``backend`` is ``onnx`` (fp32: the same vectors as torch, so it shares torch's
+    fingerprint and serves heads trained on torch embeddings) or ``onnx-int8`` (int8 weights and
+    per-token activation scales: close but not equal vectors, so it has its own fingerprint and a
+    head must be trained on it).
 
     The export is looked up under ``cache_dir`` (default ``<models>/encoders``) on first use;
     when it is missing it is made once by a child process (``auto_export``), or refused with the
@@ -215,10 +210,7 @@ class OnnxEncoder:
         cache_dir: str | os.PathLike[str] | None = None,
         auto_export: bool = True,
     ) -> None:
-        if backend not in ONNX_BACKENDS:
-            raise EncoderError(
-                f"unknown ONNX backend {backend!r}; choose one of {', '.join(ONNX_BACKENDS)}"
-            )
+        exports.check_onnx_backend(backend)
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be at least 1, not {threads}")
         self.path = resolve_model_path(model)
@@ -226,7 +218,7 @@ class OnnxEncoder:
         self.backend = backend
         self.batch_size = batch_size
         self.threads = threads
-        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.cache_dir = Path(cache_dir) if cache_dir else exports.default_cache_dir()
         self.auto_export = auto_export
         self._meta: dict[str, Any] | None = None
         self._folder: Path | None = None
@@ -239,7 +231,7 @@ class OnnxEncoder:
             return self._folder, self._meta
         with self._lock:
             if self._meta is None:
-                found = find_export(self.path, self.backend, self.cache_dir)
+                found = exports.find_export(self.path, self.backend, self.cache_dir)
                 if found is None:
                     if not self.auto_export:
                         raise EncoderError(
@@ -247,7 +239,7 @@ class OnnxEncoder:
                             f"run 'headline-topics export --backend {self.backend}'"
                         )
                     self._export_in_child()
-                    found = find_export(self.path, self.backend, self.cache_dir)
+                    found = exports.find_export(self.path, self.backend, self.cache_dir)
                     if found is None:
                         raise EncoderError(
                             f"exporting {self.backend} finished but no export is in {self.cache_dir}"
@@ -256,7 +248,8 @@ class OnnxEncoder:
         return self._folder, self._meta
 
     def _export_in_child(self) -> None:
-        """Run ``headline-topics export`` in a child so torch is never imported here."""
+        """Run the exporter (``python -m classifier.encoders.export``) in a child process, so
+        torch is never imported here."""
         logger.warning(
             "no %s export of the encoder in %s yet: exporting it once (5-15 s)",
             self.backend,
@@ -265,8 +258,7 @@ class OnnxEncoder:
         command = [
             sys.executable,
             "-m",
-            "classifier.cli",
-            "export",
+            "classifier.encoders.export",
             "--backend",
             self.backend,
             "--encoder",
@@ -320,7 +312,7 @@ class OnnxEncoder:
                 self._meta = self._folder = None
         return self._load()
 
-    # -- the Embedder interface -----------------------------------------------------------
+    # -- the Encoder interface ------------------------------------------------------------
     @property
     def folder(self) -> Path:
         """The export folder in use (found or made on first access)."""

@@ -113,13 +113,13 @@ def test_all_zero_activations_give_zeros_not_nan(tmp_path):
 
 def test_the_int8_fingerprint_names_the_recipe(monkeypatch):
     """Heads trained on another recipe's vectors must not pass for heads trained on these."""
-    import classifier.encoders.export as export
+    import classifier.encoders.exports as exports
 
     source = "ab" * 32
-    today = export.encoder_fingerprint(source, "onnx-int8")
-    assert today != source and export.encoder_fingerprint(source, "onnx") == source
-    monkeypatch.setattr(export, "RECIPE_ID", RECIPE_ID + "-changed")
-    assert export.encoder_fingerprint(source, "onnx-int8") != today
+    today = exports.encoder_fingerprint(source, "onnx-int8")
+    assert today != source and exports.encoder_fingerprint(source, "onnx") == source
+    monkeypatch.setattr(exports, "RECIPE_ID", RECIPE_ID + "-changed")
+    assert exports.encoder_fingerprint(source, "onnx-int8") != today
 
 
 def test_siblings_with_biases_become_one_product_with_the_same_results(tmp_path):

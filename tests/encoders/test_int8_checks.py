@@ -16,7 +16,7 @@ import pytest
 
 from classifier.cpu import CpuInfo, cpu_info
 from classifier.encoders import onnx as onnx_encoder
-from classifier.encoders.export import META_FILE, PROBE_FILE, PROBE_HEADLINES, find_export
+from classifier.encoders.exports import META_FILE, PROBE_FILE, PROBE_HEADLINES, find_export
 from classifier.encoders.onnx import OnnxEncoder
 
 
@@ -83,8 +83,7 @@ def test_the_export_refuses_a_machine_whose_int8_products_are_not_exact(
     tmp_path, onnx_cache, monkeypatch
 ):
     """The exporter compares the int8 graph with its float twin on the machine at hand."""
-    from classifier.encoders import export
-    from classifier.encoders.embedding import EncoderError
+    from classifier.encoders import EncoderError, export
 
     folder = find_export(None, "onnx-int8", onnx_cache)[0]
     staging = tmp_path / "staging"
