@@ -1,15 +1,12 @@
 """The output of a tagging run: built beside its final name, checkpointed, moved into place at the end.
 
-Three things sit next to ``OUTPUT`` while a run is going::
-
-    .OUTPUT.partial         the rows written so far (CSV/JSONL; gzip output is a series of members)
-    .OUTPUT.parts/          one Parquet file per chunk (Parquet output)
-    .OUTPUT.tagstate.json   how many input rows and output bytes/parts are known to be on disk
-
-The state file is replaced atomically, and only after the data it counts has been fsync'ed, so
-after a crash (Ctrl-C, kill -9, a full disk, a power cut) the data on disk is always *at least*
-what the state says. ``--resume`` cuts the partial output back to exactly that point and carries
-on from the next input row, so every input row ends up in the output once, in input order.
+While a run is going, its rows go to a partial file (CSV/JSONL) or a folder of per-chunk Parquet
+parts next to ``OUTPUT``, with a state file that counts them (the names are in
+:mod:`classifier.tagging.paths`). The state file is replaced atomically, and only after the data
+it counts has been fsync'ed, so after a crash (Ctrl-C, kill -9, a full disk, a power cut) the
+data on disk is always *at least* what the state says. ``--resume`` cuts the partial output
+back to exactly that point and carries on from the next input row, so every input row ends up in
+the output once, in input order.
 """
 
 from __future__ import annotations
@@ -20,106 +17,24 @@ import logging
 import os
 import shutil
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from classifier.files import fsync_dir, write_atomic
-from classifier.tagging.io import (
-    Chunk,
-    FileFormat,
-    TagResult,
-    arrow_table,
-    formatter_for,
-    gzip_member,
-    issue_kind,
-)
-from classifier.topics.data import DataError
+from classifier.errors import DataError
+from classifier.files import fsync_dir, fsync_file, write_atomic
+from classifier.readers.chunks import Chunk
+from classifier.readers.formats import FileFormat
+from classifier.tagging.paths import STATE_FORMAT, partial_paths, read_state
+from classifier.tagging.results import TagResult
+from classifier.tagging.run import Counters
+from classifier.tagging.writers import arrow_table, formatter_for, gzip_member
 
 logger = logging.getLogger(__name__)
 
-STATE_FORMAT = 1
 MERGE_ROWS = 65_536
-
-
-@dataclass
-class Counters:
-    """Running totals that go into the summary; saved in the state so a resumed run adds up."""
-
-    rows: int = 0
-    tagged: int = 0
-    skipped: int = 0
-    reasons: Counter = field(default_factory=Counter)
-    topics: Counter = field(default_factory=Counter)
-    unclustered: int = 0  # tagged rows that no cluster took (cluster -1)
-
-    def add(self, result: TagResult) -> None:
-        self.rows += len(result.errors)
-        if result.cluster is not None:
-            self.unclustered += sum(1 for c in result.cluster if c == -1)
-        for topic, error in zip(result.topic, result.errors, strict=True):
-            if error:
-                self.skipped += 1
-                self.reasons[issue_kind(error)] += 1
-            else:
-                self.tagged += 1
-                self.topics[topic] += 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "tagged": self.tagged,
-            "skipped": self.skipped,
-            "reasons": dict(self.reasons),
-            "topics": dict(self.topics),
-            "unclustered": self.unclustered,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Counters:
-        return cls(
-            rows=int(data.get("rows", 0)),
-            tagged=int(data.get("tagged", 0)),
-            skipped=int(data.get("skipped", 0)),
-            reasons=Counter(data.get("reasons", {})),
-            topics=Counter(data.get("topics", {})),
-            unclustered=int(data.get("unclustered", 0)),
-        )
-
-
-def partial_paths(output: Path) -> tuple[Path, Path, Path]:
-    """(partial file, parts folder, state file) of a run writing ``output``."""
-    parent, name = output.parent, output.name
-    return (
-        parent / f".{name}.partial",
-        parent / f".{name}.parts",
-        parent / f".{name}.tagstate.json",
-    )
-
-
-def read_state(output: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The saved state of an interrupted run writing ``output``, if there is one."""
-    path = partial_paths(Path(output))[2]
-    if not path.is_file():
-        return None
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(
-            f"{path}: unreadable resume state ({exc}); start over with --force"
-        ) from exc
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise DataError(f"{path}: unknown resume state format; start over with --force")
-    return state
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
 
 
 class OutputTarget:
@@ -160,6 +75,7 @@ class OutputTarget:
         # (output bytes, input rows, chunks, counters) known to be fully written, updated as one
         self._mark: tuple[int, int, int, dict[str, Any]] = (0, 0, 0, Counters().to_dict())
         self._last_checkpoint = 0.0
+        self._parts_synced = 0  # Parquet parts already fsync'ed by a checkpoint
         self._overwrite = force
         self._phase = "writing"
 
@@ -287,8 +203,8 @@ class OutputTarget:
             self._handle.flush()
             os.fsync(self._handle.fileno())
         elif self.fmt.kind == "parquet" and self.parts.is_dir():
-            for index in range(self._synced_parts(), self._mark[2]):
-                _fsync_file(self.parts / _part_name(index))
+            for index in range(self._parts_synced, self._mark[2]):
+                fsync_file(self.parts / _part_name(index))
             fsync_dir(self.parts)
         offset, rows, chunks, counters = self._mark
         state = {
@@ -305,9 +221,6 @@ class OutputTarget:
         write_atomic(self.state_path, json.dumps(state, indent=1).encode("utf-8"))
         self._parts_synced = chunks
         self._last_checkpoint = now
-
-    def _synced_parts(self) -> int:
-        return getattr(self, "_parts_synced", 0)
 
     # -- finishing ---------------------------------------------------------------------------
     def finish(self, empty: Chunk, empty_result: TagResult) -> None:
@@ -357,7 +270,7 @@ class OutputTarget:
         finally:
             if writer is not None:
                 writer.close()
-        _fsync_file(self.partial)
+        fsync_file(self.partial)
 
     def close(self) -> None:
         """Leave the partial output resumable: record what is on disk and close the file."""

@@ -1,0 +1,146 @@
+"""What the streaming readers yield, and how one parsed CSV row becomes a record.
+
+A :class:`Chunk` is a run of consecutive input rows: the originals (records, or an Arrow table
+for Parquet), the value of the text column for each, and what was wrong with each row that could
+not be parsed. A bad row is never dropped: it stays in the chunk with its ``issue``, so the
+output keeps every input row in order. :class:`CsvRows` is shared by the local CSV reader and
+the Dask engine's partition reader, so both mark a malformed row the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from classifier.errors import DataError
+
+CLASH_SUFFIX = "_input"
+
+# archives hold the odd huge cell (a whole article pasted into a headline column)
+csv.field_size_limit(1 << 24)
+
+
+class _Missing:
+    """The row has no value at all for the text column (not even an empty one)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass
+class Chunk:
+    """A run of consecutive input rows: originals, the text to tag, and any parse problem."""
+
+    start: int
+    texts: list[Any]
+    issues: list[str | None]
+    records: list[dict[str, Any]] | None = None
+    table: pa.Table | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The original rows as dicts, whichever form the reader kept them in."""
+        if self.records is not None:
+            return self.records
+        assert self.table is not None
+        return self.table.to_pylist()
+
+    @classmethod
+    def empty(cls, schema: pa.Schema | None = None, columns: list[str] | None = None) -> Chunk:
+        """No rows, but the input's columns (and, for Parquet, their types) for an empty output."""
+        if schema is None:
+            return cls(0, [], [], records=[])
+        table = schema.empty_table()
+        if columns is not None:
+            table = table.rename_columns(columns)
+        return cls(0, [], [], table=table)
+
+
+def rename_clashes(names: Iterable[str], reserved: set[str]) -> dict[str, str]:
+    """New names for input columns that collide with the columns the caller adds.
+
+    An archive that already has a ``topic`` column (a labelled set) keeps it as ``topic_input``
+    instead of having it overwritten.
+    """
+    names = list(names)
+    taken = set(names) | reserved
+    renames = {}
+    for name in names:
+        if name in reserved:
+            new = name + CLASH_SUFFIX
+            while new in taken:
+                new += CLASH_SUFFIX
+            taken.add(new)
+            renames[name] = new
+    return renames
+
+
+class CsvRows:
+    """Turns parsed CSV field lists into records, marking rows whose shape is wrong."""
+
+    def __init__(self, header: list[str], text_column: str, reserved: set[str]) -> None:
+        if not header:
+            raise DataError("the CSV file has no header row")
+        if len(set(header)) != len(header):
+            dupes = sorted({h for h in header if header.count(h) > 1})
+            raise DataError(f"the CSV header repeats column(s) {', '.join(dupes)}")
+        if text_column not in header:
+            raise DataError(
+                f"no {text_column!r} column; found {', '.join(header)} (choose one with --text-column)"
+            )
+        renames = rename_clashes(header, reserved)
+        self.source = header
+        self.columns = [renames.get(h, h) for h in header]
+        self.text_index = header.index(text_column)
+
+    def build(self, start: int, rows: Iterable[list[str] | str]) -> Chunk:
+        """Rows are field lists, or a string saying why a row could not be parsed."""
+        cols, n_cols, text_index = self.columns, len(self.columns), self.text_index
+        texts: list[Any] = []
+        issues: list[str | None] = []
+        records: list[dict[str, Any]] = []
+        for fields in rows:
+            if isinstance(fields, str):
+                records.append(dict.fromkeys(cols, ""))
+                texts.append(MISSING)
+                issues.append(fields)
+                continue
+            n = len(fields)
+            text = fields[text_index] if text_index < n else MISSING
+            issue = None
+            if n != n_cols:
+                issue = f"wrong number of fields: {n} field{'' if n == 1 else 's'}, the header has {n_cols}"
+                if n > n_cols:
+                    extra = json.dumps(fields[n_cols:], ensure_ascii=False)
+                    issue += f"; extra fields {extra}"
+                    fields = fields[:n_cols]
+                else:
+                    fields = fields + [""] * (n_cols - n)
+            records.append(dict(zip(cols, fields, strict=True)))
+            texts.append(text)
+            issues.append(issue)
+        return Chunk(start, texts, issues, records=records)
+
+
+def iter_csv_fields(reader: Iterator[list[str]]) -> Iterator[list[str] | str]:
+    """Field lists from a csv reader; a row the csv module rejects becomes a reason string."""
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield f"unreadable CSV row: {exc}"
+            continue
+        if fields:  # blank lines are not rows
+            yield fields

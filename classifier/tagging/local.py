@@ -1,0 +1,128 @@
+"""The local engine: tag a whole archive in this process, chunk by chunk, resumably.
+
+One process reads the input chunk by chunk, tags each chunk with a :class:`Tagger` and appends
+it to a checkpointed temporary output (:class:`OutputTarget`), so memory stays flat whatever
+the archive's size and an interrupted run can be resumed. The Dask engine
+(:mod:`classifier.tagging.dask`) runs the same tagger on the partitions of a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from classifier.encoders.cache import EmbeddingCache
+from classifier.readers.formats import detect_format
+from classifier.readers.stream import Reader, open_reader
+from classifier.tagging.clusters import fit_clusters
+from classifier.tagging.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_CLUSTER_SAMPLE
+from classifier.tagging.output import OutputTarget
+from classifier.tagging.results import output_columns
+from classifier.tagging.run import ProgressCallback, TagSummary, check_paths, make_job
+from classifier.tagging.tagger import DEFAULT_MEMO_SIZE, ClusterAssigner, Tagger, encoder_id
+
+if TYPE_CHECKING:
+    from classifier.topics.model import TopicModel
+
+
+def tag_file(
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    model: TopicModel,
+    *,
+    text_column: str = "headline",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    cache: EmbeddingCache | None = None,
+    clusters: str | None = None,
+    cluster_sample: int = DEFAULT_CLUSTER_SAMPLE,
+    assigner: ClusterAssigner | None = None,
+    assigner_id: str | None = None,
+    resume: bool = False,
+    force: bool = False,
+    checkpoint_seconds: float = 1.0,
+    memo_size: int = DEFAULT_MEMO_SIZE,
+    encode_batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> TagSummary:
+    """Tag every row of ``input_path`` into ``output_path`` (format from its extension).
+
+    Rows come out in input order, once each, with their original columns plus ``topic``,
+    ``confidence``, ``topics``, ``model`` and ``tag_error``. With ``clusters`` (``"stories"`` or
+    ``"themes"``) a clusterer is fitted on ``cluster_sample`` distinct headlines of the archive
+    and every row gets the id it assigns (``-1``: none) in a ``cluster`` column; a pre-fitted
+    ``assigner`` (with an ``assigner_id`` naming it for ``resume``) may be given instead.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk size must be at least 1")
+    if clusters is not None and assigner is not None:
+        raise ValueError("pass clusters= or a fitted assigner=, not both")
+    input_path, output_path = Path(input_path), Path(output_path)
+    check_paths(input_path, output_path)
+    out_fmt = detect_format(output_path)
+    if clusters is not None:
+        assigner_id = f"{clusters}, fitted on {cluster_sample} distinct headlines"
+    with_clusters = assigner is not None or clusters is not None
+    reserved = set(output_columns(with_clusters))
+    tagger = Tagger(
+        model,
+        text_column=text_column,
+        cache=cache,
+        assigner=assigner,
+        memo_size=memo_size,
+        encode_batch_size=encode_batch_size,
+    )
+    job = make_job(
+        input_path,
+        text_column=text_column,
+        model=tagger.version,
+        encoder=encoder_id(model),
+        clusters=assigner_id if with_clusters else None,
+        output_format=out_fmt,
+        engine="local",
+    )
+    started = time.monotonic()
+    with open_reader(input_path, text_column=text_column, reserved=reserved) as reader:
+        target = OutputTarget(
+            output_path,
+            out_fmt,
+            job,
+            columns=reader.columns,
+            clusters=with_clusters,
+            resume=resume,
+            force=force,
+            checkpoint_seconds=checkpoint_seconds,
+        )
+        target.begin()
+        try:
+            if clusters is not None and not target.finished:
+                fit_clusters(tagger, input_path, text_column, level=clusters, size=cluster_sample)
+            if not target.finished:
+                for chunk in reader.chunks(chunk_size, skip=target.rows_done):
+                    target.write(chunk, tagger.tag(chunk))
+                    if progress is not None:
+                        progress(target.rows_done, _estimate_total(reader, target.rows_done))
+            empty = reader.empty_chunk()
+            target.finish(empty, tagger.tag(empty))
+        finally:
+            target.close()
+    return TagSummary.of_run(
+        (input_path, output_path),
+        tagger.version,
+        "local",
+        target.counters,
+        started=started,
+        resumed=target.resumed_rows,
+        stats=tagger.stats.to_dict(),
+    )
+
+
+def _estimate_total(reader: Reader, rows_done: int) -> int | None:
+    """The archive's row count: exact for Parquet, else extrapolated from the bytes read."""
+    if reader.total_rows is not None:
+        return reader.total_rows
+    fraction = reader.fraction_done()
+    if not fraction or rows_done == 0:
+        return None
+    return max(rows_done, int(round(rows_done / fraction)))

@@ -1,0 +1,45 @@
+"""What the tagger adds to every row: the tag columns and their values for one chunk.
+
+The names and their order are written down once, here; the writers and the summary counters
+take them from ``TAG_COLUMNS`` and :meth:`TagResult.columns`, so the CSV, JSONL and Parquet
+outputs cannot disagree about which columns a tagged row has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+TAG_COLUMNS = ("topic", "confidence", "topics", "model", "tag_error")
+CLUSTER_COLUMN = "cluster"
+TOPICS_SEPARATOR = ";"  # between the names in a CSV ``topics`` cell
+
+
+def output_columns(clusters: bool) -> tuple[str, ...]:
+    """The columns a run adds, in output order: the tag columns, then ``cluster`` if asked for."""
+    return TAG_COLUMNS + ((CLUSTER_COLUMN,) if clusters else ())
+
+
+def issue_kind(issue: str) -> str:
+    """The part of a ``tag_error`` message that summaries count by (before the first colon)."""
+    return issue.split(":", 1)[0]
+
+
+@dataclass
+class TagResult:
+    """What the tagger says about each row of a chunk (parallel lists)."""
+
+    topic: list[str | None]
+    confidence: list[float | None]
+    topics: list[list[str]]
+    errors: list[str]
+    model: str
+    cluster: list[int | None] | None = None
+
+    def columns(self, clusters: bool) -> list[list[Any]]:
+        """One list of values per column of ``output_columns(clusters)``, in that order."""
+        n = len(self.errors)
+        values = [self.topic, self.confidence, self.topics, [self.model] * n, self.errors]
+        if clusters:
+            values.append(self.cluster if self.cluster is not None else [None] * n)
+        return values

@@ -1,0 +1,41 @@
+"""Fixtures for the tagging tests: two light models on the fake encoder, a local Dask cluster."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifier.topics.store import ModelStore
+from tests.conftest import FakeEmbedder
+from tests.tagging.support import ROWS, CountingEmbedder, train
+
+
+@pytest.fixture(scope="module")
+def fake_store(tmp_path_factory) -> ModelStore:
+    """Versions vfake-1 and vfake-2 (trained on other rows), both on the fake encoder."""
+    store = ModelStore(tmp_path_factory.mktemp("tag-models") / "models")
+    train(store, FakeEmbedder(), version="vfake-1")
+    train(store, FakeEmbedder(), rows=ROWS[1::18], version="vfake-2")
+    return store
+
+
+@pytest.fixture
+def model(fake_store):
+    """vfake-1 with a fresh counting encoder, so a test can tell how much was embedded."""
+    return fake_store.load("vfake-1", embedder=CountingEmbedder())
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        protocol="tcp",  # reachable from a separate process, like a real scheduler
+        host="127.0.0.1",
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
