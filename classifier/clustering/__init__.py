@@ -1,1 +1,53 @@
-"""Clustering headlines into stories and themes, with keywords and plots."""
+"""Group headlines into stories (one event) and themes (broad subjects) from their embeddings.
+
+Two levels, two methods, because the questions differ: stories are average-linkage clusters cut
+at a fixed cosine distance (:mod:`.stories`), themes are spectral clusters of the neighbour graph
+with their number read from the eigengap (:mod:`.themes`). :class:`HeadlineClusterer`
+(:mod:`.estimator`) runs either as a scikit-learn estimator; :mod:`.summary` and
+:mod:`.keywords` say what each cluster is about; :func:`cluster_headlines` (:mod:`.cluster`) is
+the whole job behind POST /v1/cluster; :mod:`.plot` draws a map.
+
+The level names (:mod:`.levels`) import at once; everything else loads on first use (PEP 562),
+so the CLI and the service can read :data:`LEVELS` without loading numpy, scipy or scikit-learn.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from classifier._lazy import lazy_attributes
+from classifier.clustering.levels import LEVELS, STORIES, THEMES
+
+_LAZY = {
+    "ClusterSummary": "classifier.clustering.summary",
+    "HeadlineClusterer": "classifier.clustering.estimator",
+    "UNCLUSTERED": "classifier.clustering.labels",
+    "cluster_headlines": "classifier.clustering.cluster",
+    "cluster_keywords": "classifier.clustering.keywords",
+    "describe": "classifier.clustering.summary",
+    "plot_clusters": "classifier.clustering.plot",
+}
+
+__all__ = [
+    "LEVELS",
+    "STORIES",
+    "THEMES",
+    "UNCLUSTERED",
+    "ClusterSummary",
+    "HeadlineClusterer",
+    "cluster_headlines",
+    "cluster_keywords",
+    "describe",
+    "plot_clusters",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from classifier.clustering.cluster import cluster_headlines
+    from classifier.clustering.estimator import HeadlineClusterer
+    from classifier.clustering.keywords import cluster_keywords
+    from classifier.clustering.labels import UNCLUSTERED
+    from classifier.clustering.plot import plot_clusters
+    from classifier.clustering.summary import ClusterSummary, describe
+
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

@@ -8,15 +8,16 @@ directly (no pyplot, no global backend switch), so drawing is safe inside a serv
 
 from __future__ import annotations
 
+import io
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from classifier.clustering.cluster import ClusterSummary
+from classifier.clustering.summary import ClusterSummary
+from classifier.files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -135,12 +136,7 @@ def plot_clusters(
     figure.tight_layout()
 
     target = Path(path)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".png")
-    os.close(handle)
-    try:
-        figure.savefig(tmp, format="png")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    image = io.BytesIO()
+    figure.savefig(image, format="png")
+    write_atomic(target, image.getvalue())
     return target

@@ -1,0 +1,145 @@
+"""``headline-topics cluster``: reading files, reporting unusable rows, --out, --plot, errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from classifier import cli
+from tests.clustering.synthetic import story_headlines
+from tests.conftest import write_csv
+
+N_HEADLINES = len(story_headlines()[0])  # usable rows of headlines_csv()
+
+
+@pytest.fixture
+def use_fake_model(monkeypatch, fake_model):
+    monkeypatch.setattr(
+        "classifier.cli.cluster.load_resources", lambda args: (fake_model.embedder, fake_model)
+    )
+    return fake_model
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main(["cluster", *map(str, argv)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def headlines_csv(tmp_path, blank_row=True):
+    texts, _ = story_headlines()
+    rows = [(t, "x") for t in texts]
+    if blank_row:
+        rows.insert(2, ("   ", "x"))
+    return write_csv(tmp_path / "in.csv", rows)
+
+
+def test_cli_clusters_a_csv_and_reports_unusable_rows(tmp_path, capsys, caplog, use_fake_model):
+    code, out, _ = run(capsys, headlines_csv(tmp_path), "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["n_headlines"] == N_HEADLINES
+    assert result["skipped"] == [{"row": 3, "reason": "empty headline"}]
+    assert "row 3: empty headline" in caplog.text
+    code, out, _ = run(capsys, headlines_csv(tmp_path), "--level", "stories")
+    assert code == 0 and out.startswith("stories: ") and "skipped 1 unusable row(s)" in out
+    assert "#0 " in out and "mostly " in out
+
+
+@pytest.mark.parametrize("kind", ["txt", "jsonl"])
+def test_cli_reads_plain_lines_and_jsonl(tmp_path, capsys, use_fake_model, kind):
+    texts, _ = story_headlines()
+    path = tmp_path / f"in.{kind}"
+    if kind == "txt":
+        path.write_text("\n".join(texts[:5] + [""] + texts[5:]) + "\n", encoding="utf-8")
+    else:
+        lines = [json.dumps({"title": t}) for t in texts] + ["{broken"]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    extra = ["--text-column", "title"] if kind == "jsonl" else []
+    code, out, _ = run(capsys, path, "--json", *extra)
+    result = json.loads(out)
+    assert code == 0 and result["n_headlines"] == len(texts)
+    expected_row = 6 if kind == "txt" else len(texts) + 1
+    assert [s["row"] for s in result["skipped"]] == [expected_row]
+
+
+def test_cli_out_keeps_every_row_and_refuses_to_overwrite(tmp_path, capsys, use_fake_model):
+    source = headlines_csv(tmp_path)
+    out = tmp_path / "clusters.csv"
+    code, _, _ = run(capsys, source, "--out", out)
+    assert code == 0
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["row"]) for r in rows] == list(range(1, N_HEADLINES + 2))
+    assert rows[2]["error"] == "empty headline" and rows[2]["cluster"] == ""
+    assert rows[0]["cluster"] == rows[1]["cluster"] != "-1"
+    assert {r["topic"] for r in rows if r["topic"]} <= set(use_fake_model.labels)
+    before = out.read_bytes()
+    code, _, err = run(capsys, source, "--out", out)
+    assert code == 2 and "already exists; pass --force" in err and "Traceback" not in err
+    assert out.read_bytes() == before
+    out.write_text("old")
+    code, _, _ = run(capsys, source, "--out", out, "--force")
+    assert code == 0 and out.read_text(encoding="utf-8").startswith("row,headline,cluster")
+    code, _, _ = run(capsys, source, "--out", tmp_path / "all.json")
+    whole = json.loads((tmp_path / "all.json").read_text())
+    assert whole["n_headlines"] == N_HEADLINES and whole["n_clusters"] == 3
+
+
+def test_cli_plot_draws_a_map_and_refuses_to_overwrite(tmp_path, capsys, use_fake_model):
+    source = headlines_csv(tmp_path)
+    png = tmp_path / "map.png"
+    code, out, _ = run(capsys, source, "--plot", png, "--level", "themes", "--min-cluster-size", 2)
+    assert code == 0 and png.read_bytes()[:4] == b"\x89PNG" and "map drawn to" in out
+    code, _, err = run(capsys, source, "--plot", png)
+    assert code == 2 and "already exists; pass --force" in err
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda p: [p / "missing.csv"], "no such file"),
+        (lambda p: [write_csv(p / "t.csv", [("a", "b")], header=("title", "x"))], "missing column"),
+        (lambda p: [headlines_csv(p), "--threshold", "3"], "between 0 and 2"),
+        (lambda p: [headlines_csv(p), "--level", "themes", "--threshold", ".3"], "stories only"),
+        (lambda p: [headlines_csv(p), "--out", p / "x.parquet"], "--out must end in"),
+        (lambda p: [headlines_csv(p), "--plot", p / "x.jpg"], "--plot must be a .png"),
+        (lambda p: [headlines_csv(p), "--out", p / "nowhere" / "x.csv"], "does not exist"),
+        (lambda p: [write_csv(p / "e.csv", [("  ", "x")])], "no headlines to cluster"),
+    ],
+)
+def test_cli_bad_input_is_one_clean_line(tmp_path, capsys, use_fake_model, make_args, message):
+    code, _, err = run(capsys, *make_args(tmp_path))
+    assert code == 2 and message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 2
+
+
+def test_cli_refuses_undecodable_text(tmp_path, capsys, use_fake_model):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Caf\xe9 opens\nSecond line\n".encode("latin-1"))
+    code, _, err = run(capsys, path)
+    assert code == 2 and "not valid utf-8-sig text" in err
+    code, out, _ = run(capsys, path, "--encoding", "latin-1", "--json")
+    assert code == 0 and json.loads(out)["n_headlines"] == 2
+
+
+def test_cli_without_topics_uses_only_the_encoder(tmp_path, capsys, monkeypatch, fake_embedder):
+    monkeypatch.setattr("classifier.cli._util.new_encoder", lambda args: fake_embedder)
+    code, out, _ = run(capsys, headlines_csv(tmp_path), "--json", "--no-topics")
+    result = json.loads(out)
+    assert code == 0 and result["model"] is None and result["n_clusters"] == 3
+    assert all("topic_shares" not in c for c in result["clusters"])
+
+
+def test_level_choices_come_from_the_one_level_list():
+    from classifier.cli import build_parser
+    from classifier.clustering.levels import LEVELS
+
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["cluster", "in.csv", "--level", "sections"])
+    for level in LEVELS:
+        assert parser.parse_args(["cluster", "in.csv", "--level", level]).level == level
+    assert parser.parse_args(["tag", "in.csv", "out.csv", "--clusters"]).clusters == LEVELS[0]
