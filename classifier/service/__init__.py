@@ -3,13 +3,17 @@
 The model and the encoder are loaded here, once, when the app is created (in each gunicorn
 worker), never per request; nothing is downloaded. Blueprints, one per concern:
 
-- ``predict``    POST /v1/predict
-- ``cluster``    POST /v1/cluster (only when ``classifier.clustering.cluster`` is installed)
-- ``model_info`` GET  /v1/model
-- ``health``     GET  /healthz, GET /readyz
-- ``metrics``    GET  /metrics
-- ``admin``      POST /v1/admin/reload (only with an admin token)
-- ``openapi``    GET  /openapi.json
+- ``predict``          POST /v1/predict
+- ``cluster``          POST /v1/cluster (only when ``classifier.clustering.cluster`` imports)
+- ``model_info``       GET  /v1/model
+- ``health``           GET  /healthz, GET /readyz
+- ``metrics_endpoint`` GET  /metrics (the metrics themselves: ``metrics``)
+- ``admin``            POST /v1/admin/reload (only with an admin token)
+- ``openapi``          GET  /openapi.json (its schemas: ``schemas``)
+- ``web``              GET  / and /static/..., the page
+
+What the POST endpoints accept is declared once per app (``bodies``, built from ``fields``):
+the endpoints check requests with it and /openapi.json shows it.
 """
 
 from __future__ import annotations
@@ -23,10 +27,10 @@ import click
 from flask import Flask
 
 from classifier.config import encoder_threads
-from classifier.encoders.embedding import embedder_for
-from classifier.service import admin, health, model_info, openapi, predict, web
-from classifier.service import metrics as metrics_endpoint
+from classifier.encoders import embedder_for
+from classifier.service import admin, health, metrics_endpoint, model_info, openapi, predict, web
 from classifier.service.batcher import MicroBatcher
+from classifier.service.bodies import RequestBodies
 from classifier.service.errors import register_error_handlers
 from classifier.service.holder import ModelHolder
 from classifier.service.metrics import ServiceMetrics
@@ -96,7 +100,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config.update(flask_config)
     app.json.sort_keys = False  # keep scores in label order, as the model gives them
-    svc = ServiceState(settings, holder, batcher, metrics, embedder)
+    svc = ServiceState(
+        settings, holder, batcher, metrics, embedder, RequestBodies.from_settings(settings)
+    )
     app.extensions[EXTENSION] = svc
 
     register_error_handlers(app)

@@ -37,20 +37,14 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    *,
-    field: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    body: dict[str, object] = {"status": status, "code": code, "message": message}
-    if field is not None:
-        body["field"] = field
+def error_response(exc: ApiError) -> Response:
+    """The JSON answer for ``exc``: the one error shape, its status and its headers."""
+    body: dict[str, object] = {"status": exc.status, "code": exc.code, "message": exc.message}
+    if exc.field is not None:
+        body["field"] = exc.field
     response = jsonify({"error": body})
-    response.status_code = status
-    for name, value in (headers or {}).items():
+    response.status_code = exc.status
+    for name, value in exc.headers.items():
         response.headers[name] = value
     return response
 
@@ -79,11 +73,7 @@ def _message_of(exc: HTTPException) -> str:
 def register_error_handlers(app: Flask) -> None:
     """Install the JSON handlers on ``app`` (all HTTP errors, our ApiError, and the rest)."""
 
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> Response:
-        return error_response(
-            exc.status, exc.code, exc.message, field=exc.field, headers=exc.headers
-        )
+    app.register_error_handler(ApiError, error_response)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -91,9 +81,11 @@ def register_error_handlers(app: Flask) -> None:
         headers = {}
         if status == 405 and getattr(exc, "valid_methods", None):
             headers["Allow"] = ", ".join(exc.valid_methods)
-        return error_response(status, _code_of(exc), _message_of(exc), headers=headers)
+        return error_response(ApiError(status, _code_of(exc), _message_of(exc), headers=headers))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error in a request")
-        return error_response(500, "internal_error", "internal error; the details are in the log")
+        return error_response(
+            ApiError(500, "internal_error", "internal error; the details are in the log")
+        )

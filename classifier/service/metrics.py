@@ -5,18 +5,17 @@ gunicorn with several workers each worker is its own process with its own counte
 command then turns on prometheus-client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, set
 before the library is imported) so that /metrics, whichever worker answers it, reports the sum
 over all workers. Without that mode the figures are those of the one process that answered.
+The route that serves them is :mod:`classifier.service.metrics_endpoint`.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Iterable
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -25,14 +24,10 @@ from prometheus_client import (
 )
 from prometheus_client import values as prometheus_values
 
-logger = logging.getLogger(__name__)
-
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-bp = Blueprint("metrics", __name__)
 
 
 def multiprocess_mode() -> bool:
@@ -149,9 +144,3 @@ class ServiceMetrics:
             if started is not None:
                 self.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
             return response
-
-
-@bp.get("/metrics")
-def metrics() -> Response:
-    state = current_app.extensions["headline_topics"]
-    return Response(state.metrics.render(), content_type=CONTENT_TYPE_LATEST)

@@ -6,11 +6,11 @@ import concurrent.futures
 
 from flask import Blueprint, Response, jsonify, request
 
+from classifier.errors import InputError
 from classifier.service.batcher import BatcherClosed
 from classifier.service.errors import ApiError
 from classifier.service.state import state
-from classifier.service.validation import json_body, predict_headlines
-from classifier.topics.model import InputError
+from classifier.service.validation import json_body
 
 bp = Blueprint("predict", __name__)
 
@@ -36,12 +36,9 @@ def encode(texts: list[str], model=None):
 @bp.post("/v1/predict")
 def predict() -> Response:
     svc = state()
-    settings = svc.settings
-    texts, single = predict_headlines(
-        json_body(request),
-        max_items=settings.max_headlines,
-        max_chars=settings.max_headline_chars,
-    )
+    fields = svc.bodies.predict.check(json_body(request))
+    single = "headline" in fields
+    texts = [fields["headline"]] if single else fields["headlines"]
     model = svc.holder.get()  # this one object answers the whole request
     try:
         predictions = model.describe(encode(texts, model))

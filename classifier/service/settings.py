@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier import config
-from classifier.encoders.embedding import BACKENDS
+from classifier.encoders import BACKENDS
 
 PREFIX = "HEADLINE_TOPICS_"
 

@@ -1,4 +1,4 @@
-"""What the blueprints share: settings, the model holder, the encoder batcher and the metrics."""
+"""What the blueprints share: settings, request bodies, model holder, encoder batcher, metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 
 from classifier.service.batcher import MicroBatcher
+from classifier.service.bodies import RequestBodies
 from classifier.service.holder import ModelHolder
 from classifier.service.metrics import ServiceMetrics
 from classifier.service.settings import Settings
@@ -22,6 +23,7 @@ class ServiceState:
     batcher: MicroBatcher
     metrics: ServiceMetrics
     embedder: Any
+    bodies: RequestBodies
 
 
 def state() -> ServiceState:

@@ -1,10 +1,9 @@
-"""The page at ``/``: served by the app itself, and used end to end in a real headless Chromium.
+"""The page end to end in a real headless Chromium, served by a real werkzeug server.
 
-The Flask test-client tests check the page and its static files are served, self-contained (no
-CDN, no external fonts) and wired to the public /v1 API. The browser test runs the app with a
-real werkzeug server on 127.0.0.1 and drives Debian's ``chromium`` through Selenium: paste
-headlines, read the table, sort and filter, open the clusters, download the CSV, and provoke an
-over-long-headline error. It skips when chromium, chromedriver or selenium is absent.
+The app runs on 127.0.0.1 and Selenium drives Debian's ``chromium``: paste headlines, read the
+table, sort and filter, open the clusters, download the CSV, and provoke an over-long-headline
+error. It skips when chromium, chromedriver or selenium is absent. Run as a module, it takes the
+README's picture: ``python -m tests.service.test_service_browser docs/screenshot.png``.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import shutil
 import socket
 import tempfile
@@ -26,25 +24,15 @@ from werkzeug.serving import make_server
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
 from classifier.topics.store import ModelStore
-from tests.conftest import FakeEmbedder, clear_settings_env, load_project_data, save_model
+from tests.conftest import FakeEmbedder, save_model
+from tests.service.support import PAGE_HEADLINES, ROWS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-STATIC = Path(__file__).resolve().parents[1] / "classifier" / "service" / "static"
-
-ROWS = load_project_data()
-# one headline per topic and per few rows, so every topic appears on the page
-PAGE_HEADLINES = [r["headline"] for r in ROWS[3::211]][:24]
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    """The developer's own HEADLINE_TOPICS_* variables must not leak into these tests."""
-    clear_settings_env(monkeypatch)
 
 
 @pytest.fixture(scope="module")
-def models_dir(tmp_path_factory) -> Path:
+def page_store(tmp_path_factory) -> Path:
     """A one-version store trained with the fast fake embedder (never touches ./models)."""
     root = tmp_path_factory.mktemp("web") / "models"
     rows = ROWS[::20]
@@ -55,65 +43,21 @@ def models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(models_dir):
-    app = create_app({"MODELS_DIR": models_dir, "EMBEDDER": FakeEmbedder(), "TESTING": True})
+def page_app(page_store):
+    app = create_app({"MODELS_DIR": page_store, "EMBEDDER": FakeEmbedder(), "TESTING": True})
     yield app
     app.extensions[EXTENSION].batcher.close()
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-# -- the page and its files, through the test client ---------------------------------------------
-def test_root_serves_the_page_with_its_own_script_and_stylesheet(client):
-    response = client.get("/")
-    assert response.status_code == 200
-    assert response.mimetype == "text/html"
-    assert response.headers["Cache-Control"] == "no-cache"
-    html = response.get_data(as_text=True)
-    assert '<script src="/static/app.js"' in html
-    assert '<link rel="stylesheet" href="/static/app.css"' in html
-    # every form control has a label (keyboard and screen-reader users need them)
-    for control in re.findall(r'<(?:textarea|select|input)[^>]*id="([^"]+)"', html):
-        assert f'for="{control}"' in html, control
-
-
-@pytest.mark.parametrize(
-    ("name", "mimetype"),
-    [("app.js", "text/javascript"), ("app.css", "text/css"), ("index.html", "text/html")],
-)
-def test_static_files_are_served_as_they_are_on_disk(client, name, mimetype):
-    response = client.get(f"/static/{name}")
-    assert response.status_code == 200
-    assert response.mimetype == mimetype
-    assert response.data == (STATIC / name).read_bytes()
-
-
-def test_unknown_static_file_is_a_json_404_not_a_traceback(client):
-    response = client.get("/static/nope.js")
-    assert response.status_code == 404
-    assert response.get_json()["error"]["status"] == 404
-    response = client.get("/static/../__init__.py")
-    assert response.status_code == 404
-
-
-def test_page_loads_nothing_from_elsewhere_and_uses_only_the_v1_api():
-    text = "\n".join((STATIC / n).read_text(encoding="utf-8") for n in os.listdir(STATIC))
-    assert not re.search(r"https?://", text), "no CDN, no external fonts or scripts"
-    assert "@import" not in text and "url(" not in text
-    called = set(re.findall(r'api\("(?:GET|POST)", "([^"]+)"', text))
-    assert called == {"/v1/predict", "/v1/cluster", "/v1/model"}
-
-
-def test_api_still_answers_next_to_the_page(client):
-    response = client.post("/v1/predict", json={"headlines": PAGE_HEADLINES[:2]})
-    assert response.status_code == 200
-    assert len(response.get_json()["predictions"]) == 2
+def page_client(page_app):
+    """A test client of the very app the browser talks to, to compare against."""
+    return page_app.test_client()
 
 
 # -- the real browser ----------------------------------------------------------------------------
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -121,8 +65,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_url(app):
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+def live_url(page_app):
+    server = make_server("127.0.0.1", free_port(), page_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -211,7 +155,7 @@ def paste_and_tag(driver, text: str) -> None:
     driver.find_element(By.ID, "tag-button").click()
 
 
-def test_page_end_to_end_in_headless_chromium(browser, live_url, client, tmp_path):
+def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -223,7 +167,7 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, client, tmp_pat
     pasted = "\n".join(PAGE_HEADLINES[:12]) + "\n\n" + "\n".join(PAGE_HEADLINES[12:])
     paste_and_tag(driver, pasted)
     wait_for(lambda: len(table_rows(driver)) == len(PAGE_HEADLINES), what="the results table")
-    expected = client.post("/v1/predict", json={"headlines": PAGE_HEADLINES}).get_json()
+    expected = page_client.post("/v1/predict", json={"headlines": PAGE_HEADLINES}).get_json()
     rows = table_rows(driver)
     assert [r["headline"] for r in rows] == PAGE_HEADLINES
     assert [r["topic"] for r in rows] == [p["topic"] for p in expected["predictions"]]
@@ -277,10 +221,12 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, client, tmp_pat
     # the clusters view of the same headlines, when this service has /v1/cluster: it opens with
     # stories (these unrelated headlines make none), then themes on request
     driver.find_element(By.ID, "tab-clusters").click()
-    cluster_on = client.post("/v1/cluster", json={"headlines": PAGE_HEADLINES}).status_code != 404
+    cluster_on = (
+        page_client.post("/v1/cluster", json={"headlines": PAGE_HEADLINES}).status_code != 404
+    )
     if cluster_on:
         for level in ("stories", "themes"):
-            answer = client.post(
+            answer = page_client.post(
                 "/v1/cluster", json={"headlines": PAGE_HEADLINES, "level": level}
             ).get_json()
             if level == "themes":
@@ -376,6 +322,8 @@ def test_a_csv_dropped_on_the_box_fills_it(browser, live_url):
 
 
 # -- the README picture --------------------------------------------------------------------------
+
+
 SCREENSHOT_HEADLINES = [
     "Senate passes tariff bill on imported steel and aluminium",
     "EU threatens retaliation over new steel tariffs",
@@ -417,7 +365,7 @@ def save_screenshot(target: Path, models_dir: Path | None = None) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-if __name__ == "__main__":  # python -m tests.test_web docs/screenshot.png
+if __name__ == "__main__":  # python -m tests.service.test_service_browser docs/screenshot.png
     import sys
 
     save_screenshot(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png"))

@@ -1,0 +1,74 @@
+"""What POST /v1/predict and POST /v1/cluster accept, declared once per app from its settings.
+
+The endpoints check every request with these objects and /openapi.json shows the same objects
+as JSON Schema, so the limits in the document are the limits in force. They are built once, in
+``create_app``, because the limits are settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS
+from classifier.service.fields import Body, Choice, Headline, Headlines, Number, OneOf
+from classifier.service.settings import Settings
+
+MIN_CLUSTER_HEADLINES = 2  # one headline is no group
+
+
+@dataclass(frozen=True)
+class RequestBodies:
+    """The declaration of each endpoint's request body."""
+
+    predict: OneOf
+    cluster: Body
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RequestBodies:
+        headline = Headline(settings.max_headline_chars)
+        predict = OneOf(
+            (
+                Body(
+                    "PredictOne",
+                    {"headline": headline},
+                    ("headline",),
+                    example='{"headline": "..."}',
+                ),
+                Body(
+                    "PredictMany",
+                    {"headlines": Headlines(1, settings.max_headlines, headline)},
+                    ("headlines",),
+                    example='{"headlines": ["..."]}',
+                ),
+            )
+        )
+        cluster_headlines = Headlines(
+            MIN_CLUSTER_HEADLINES, settings.max_cluster_headlines, headline
+        )
+        cluster = Body(
+            "ClusterRequest",
+            {
+                "headlines": cluster_headlines,
+                "level": Choice(
+                    LEVELS,
+                    default=DEFAULT_LEVEL,
+                    description="stories: the same event; themes: the same broad subject",
+                ),
+                "distance_threshold": Number(
+                    exclusive_minimum=0,
+                    exclusive_maximum=2,
+                    description="stories: largest average cosine distance inside a story",
+                ),
+                "n_clusters": Number(
+                    whole=True,
+                    minimum=1,
+                    description="themes: this many themes instead of reading the eigengap",
+                ),
+                "min_cluster_size": Number(
+                    whole=True, minimum=1, description="smaller groups are left unclustered"
+                ),
+            },
+            ("headlines",),
+            example='{"headlines": ["...", "..."]}',
+        )
+        return cls(predict, cluster)

@@ -1,0 +1,215 @@
+"""The schemas of /openapi.json: what every endpoint answers, and the request bodies it takes.
+
+The request bodies come from their declarations (:mod:`classifier.service.bodies`), which also
+check the requests; the backend and level lists come from their one home in the encoders and in
+clustering; the topic labels are those of the model being served. Tests validate real responses
+against these schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from classifier.clustering.levels import LEVELS
+from classifier.encoders import BACKENDS
+from classifier.service.bodies import RequestBodies
+from classifier.service.fields import ref
+
+
+def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, Any]]:
+    """Every schema of the document, in the order it lists them."""
+    topic = {"type": "string", "enum": labels}
+    scores = {
+        "type": "object",
+        "description": "calibrated probability of every topic; they sum to 1",
+        "properties": {label: {"type": "number", "minimum": 0, "maximum": 1} for label in labels},
+        "required": labels,
+        "additionalProperties": False,
+    }
+    prediction_props = {
+        "topic": {**topic, "description": "the most likely topic"},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "scores": scores,
+        "topics": {
+            "type": "array",
+            "items": topic,
+            "minItems": 1,
+            "description": "the top topic and every other topic over its threshold",
+        },
+    }
+    version = {"type": "string", "description": "the model version that produced this answer"}
+    backend = {"enum": list(BACKENDS)}
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "additionalProperties": False,
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["status", "code", "message"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "field": {"type": "string", "description": "the offending field"},
+                    },
+                }
+            },
+        },
+        "Prediction": {
+            "type": "object",
+            "required": list(prediction_props),
+            "additionalProperties": False,
+            "properties": prediction_props,
+        },
+        **bodies.predict.components(),
+        "PredictOneResponse": {
+            "type": "object",
+            "required": ["model", *prediction_props],
+            "additionalProperties": False,
+            "properties": {"model": version, **prediction_props},
+        },
+        "PredictManyResponse": {
+            "type": "object",
+            "required": ["model", "predictions"],
+            "additionalProperties": False,
+            "properties": {
+                "model": version,
+                "predictions": {
+                    "type": "array",
+                    "items": ref("Prediction"),
+                    "description": "one per headline, in the order sent",
+                },
+            },
+        },
+        "ModelInfo": {
+            "type": "object",
+            "description": "the model's manifest plus how this service holds it",
+            "required": ["version", "labels", "thresholds", "metrics", "embedding", "service"],
+            "properties": {
+                "version": {"type": "string"},
+                "created": {"type": "string"},
+                "labels": {"type": "array", "items": {"type": "string"}},
+                "thresholds": {"type": "object", "additionalProperties": {"type": "number"}},
+                "metrics": {"type": "object"},
+                "embedding": {
+                    "type": "object",
+                    "required": ["name", "fingerprint", "dimension"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "fingerprint": {"type": "string"},
+                        "dimension": {"type": "integer"},
+                        "backend": backend,
+                        "source_fingerprint": {"type": "string"},
+                        "path": {"type": ["string", "null"]},
+                    },
+                },
+                "data": {"type": "object"},
+                "service": {
+                    "type": "object",
+                    "required": ["loaded_at", "pinned", "current_on_disk", "reload_error"],
+                    "properties": {
+                        "loaded_at": {"type": ["string", "null"]},
+                        "pinned": {"type": "boolean"},
+                        "current_on_disk": {"type": ["string", "null"]},
+                        "reload_error": {"type": ["string", "null"]},
+                        "reload_check_ms": {"type": "integer"},
+                        "encoder": {
+                            "type": "object",
+                            "description": "the encoder answering (its backend may differ from "
+                            "the one the head was trained on)",
+                            "required": ["name", "backend", "fingerprint"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "backend": backend,
+                                "fingerprint": {"type": "string"},
+                                "threads": {"type": ["integer", "null"]},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status"],
+            "additionalProperties": False,
+            "properties": {"status": {"const": "ok"}},
+        },
+        "Ready": {
+            "type": "object",
+            "required": ["status", "model"],
+            "additionalProperties": False,
+            "properties": {
+                "status": {"const": "ready"},
+                "model": {"type": "string"},
+                "reload_error": {"type": "string"},
+            },
+        },
+        "NotReady": {
+            "type": "object",
+            "required": ["status", "reason"],
+            "additionalProperties": False,
+            "properties": {"status": {"const": "not ready"}, "reason": {"type": "string"}},
+        },
+        "Reload": {
+            "type": "object",
+            "required": ["previous", "version", "changed"],
+            "additionalProperties": False,
+            "properties": {
+                "previous": {"type": ["string", "null"]},
+                "version": {"type": ["string", "null"]},
+                "changed": {"type": "boolean"},
+            },
+        },
+        **bodies.cluster.components(),
+        "ClusterResponse": {
+            "type": "object",
+            "required": [
+                "level",
+                "model",
+                "n_headlines",
+                "n_clusters",
+                "n_unclustered",
+                "clusters",
+                "labels",
+            ],
+            "properties": {
+                "level": {"enum": list(LEVELS)},
+                "model": version,
+                "n_headlines": {"type": "integer"},
+                "n_clusters": {"type": "integer"},
+                "n_unclustered": {"type": "integer"},
+                "sampled": {"type": "boolean"},
+                "clusters": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "size", "keywords", "representative_headlines"],
+                        "properties": {
+                            "id": {"type": "integer", "minimum": 0},
+                            "size": {"type": "integer", "minimum": 1},
+                            "keywords": {"type": "array", "items": {"type": "string"}},
+                            "representative_headlines": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                            },
+                            "top_topic": {"type": ["string", "null"]},
+                            "topic_shares": {
+                                "type": "object",
+                                "additionalProperties": {"type": "number"},
+                            },
+                        },
+                    },
+                },
+                "labels": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": -1},
+                    "description": "cluster id of each headline in the order sent; -1: none",
+                },
+                "params": {"type": "object"},
+            },
+        },
+    }
