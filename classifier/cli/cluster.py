@@ -13,21 +13,24 @@ import csv
 import io
 import json
 import logging
-import os
-import sys
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from classifier import cli
-from classifier.clustering.cluster import LEVELS, HeadlineClusterer, describe
-from classifier.topics.data import DataError, Problem, iter_records
+from classifier.cli import _util
+from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, STORIES
+from classifier.errors import DataError
+from classifier.files import write_atomic
+from classifier.readers.formats import is_record_file
+from classifier.readers.records import Problem, iter_lines, iter_records
+from classifier.text import headline_problem
+
+if TYPE_CHECKING:
+    from classifier.encoders.base import Encoder
+    from classifier.topics.model import TopicModel
 
 logger = logging.getLogger(__name__)
 
-RECORD_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json")
 OUT_SUFFIXES = (".csv", ".jsonl", ".json")
 TABLE_CLUSTERS = 20
 
@@ -46,40 +49,26 @@ def read_headlines(
 ) -> Headlines:
     """Headlines from a CSV/TSV/JSONL file, or one per line from any other file or stdin."""
     out = Headlines()
-    path = Path(source)
-    if source != "-" and path.suffix.lower() in RECORD_SUFFIXES:
-        for number, record in iter_records(path, encoding=encoding, required=(text_column,)):
+    if is_record_file(source):
+        for number, record in iter_records(source, encoding=encoding, required=(text_column,)):
             if isinstance(record, Problem):
                 out.problems.append(record)
                 continue
             _keep(out, source, number, record.get(text_column), text_column)
         return out
-    if source == "-":
-        raw = sys.stdin.buffer.read()
-    else:
-        if not path.is_file():
-            raise DataError(f"{source}: no such file")
-        raw = path.read_bytes()
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{source}: not valid {encoding} text (byte {exc.start}); "
-            "save it as UTF-8 or pass --encoding with the file's encoding"
-        ) from exc
-    except LookupError as exc:
-        raise DataError(f"unknown encoding {encoding!r}") from exc
-    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
-        _keep(out, source, number, line.rstrip("\r\n"), "line")
+    for number, line in iter_lines(source, encoding=encoding):
+        _keep(out, source, number, line, "line")
     return out
 
 
 def _keep(out: Headlines, source: str, number: int, value: object, what: str) -> None:
-    if not isinstance(value, str):
+    problem = headline_problem(value)
+    if problem == "not text":
         out.problems.append(Problem(source, number, f"{what} is not text"))
-    elif not value.strip():
+    elif problem is not None:
         out.problems.append(Problem(source, number, f"empty {what}"))
     else:
+        assert isinstance(value, str)
         out.texts.append(" ".join(value.split()))
         out.rows.append(number)
 
@@ -98,29 +87,18 @@ def check_writable(path: str | None, force: bool, what: str) -> Path | None:
     return target
 
 
-def write_atomic(target: Path, write: Callable[[Any], None], *, binary: bool = False) -> None:
-    """Write to a temporary file beside ``target`` and rename it into place."""
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        mode = "wb" if binary else "w"
-        kwargs = {} if binary else {"encoding": "utf-8", "newline": ""}
-        with os.fdopen(handle, mode, **kwargs) as stream:
-            write(stream)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load_resources(args: argparse.Namespace):
+def load_resources(args: argparse.Namespace) -> tuple[Encoder, TopicModel | None]:
     """The encoder and, unless --no-topics, the topic model whose shares describe clusters."""
     if args.no_topics:
-        return cli._embedder(args), None
-    model = cli._load_model(args)
+        return _util.new_encoder(args), None
+    model = _util.load_model(args)
     return model.embedder, model
 
 
-def cmd_cluster(args: argparse.Namespace) -> int:
+def check_options(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None, Path | None]:
+    """The clusterer's parameters and the --out/--plot targets, all checked before slow work."""
+    from classifier.clustering.estimator import HeadlineClusterer
+
     out_path = check_writable(args.out, args.force, "--out")
     plot_path = check_writable(args.plot, args.force, "--plot")
     if out_path is not None and out_path.suffix.lower() not in OUT_SUFFIXES:
@@ -130,7 +108,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     if out_path is not None and plot_path is not None and out_path.resolve() == plot_path.resolve():
         raise ValueError("--out and --plot must be different files")
     params: dict[str, Any] = {"level": args.level}
-    if args.threshold is not None and args.level != "stories":
+    if args.threshold is not None and args.level != STORIES:
         raise ValueError("--threshold applies to --level stories only")
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more; got {args.top}")
@@ -139,7 +117,46 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     if args.min_cluster_size is not None:
         params["min_cluster_size"] = args.min_cluster_size
     HeadlineClusterer(**params).validate_params()  # bad settings fail before any encoding
+    return params, out_path, plot_path
 
+
+@dataclass
+class Clustered:
+    """A finished run: the JSON-ready result, and what --out and --plot are made from."""
+
+    result: dict[str, Any]
+    embeddings: Any
+    clusterer: Any
+    topics: list[str] | None
+
+
+def cluster_data(
+    data: Headlines,
+    params: dict[str, Any],
+    embedder: Encoder,
+    model: TopicModel | None,
+    *,
+    source: str,
+) -> Clustered:
+    """Embed the headlines once, label them with ``model`` if any, and cluster them."""
+    from classifier.clustering.estimator import HeadlineClusterer
+    from classifier.clustering.summary import describe
+
+    logger.info("embedding %d headlines", len(data.texts))
+    embeddings = embedder.encode(data.texts)
+    topics = None
+    if model is not None:
+        predictions = model.predict(data.texts, embeddings=embeddings)
+        topics = [p.topic for p in predictions]
+    clusterer = HeadlineClusterer(**params).fit(embeddings, texts=data.texts, topics=topics)
+    result = describe(clusterer, model=model)
+    result["input"] = source
+    result["skipped"] = [{"row": p.row, "reason": p.reason} for p in data.problems]
+    return Clustered(result, embeddings, clusterer, topics)
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    params, out_path, plot_path = check_options(args)
     data = read_headlines(args.input, text_column=args.text_column, encoding=args.encoding)
     for problem in data.problems[:5]:
         logger.warning("skipped %s", problem)
@@ -150,47 +167,38 @@ def cmd_cluster(args: argparse.Namespace) -> int:
             f"{args.input}: no headlines to cluster ({len(data.problems)} unusable rows)"
         )
     embedder, model = load_resources(args)
-    logger.info("embedding %d headlines", len(data.texts))
-    embeddings = embedder.encode(data.texts)
-    topics = None
-    if model is not None:
-        predictions = model.predict(data.texts, embeddings=embeddings)
-        topics = [p.topic for p in predictions]
-    clusterer = HeadlineClusterer(**params).fit(embeddings, data.texts, topics=topics)
-    result = describe(clusterer, model=model)
-    result["input"] = args.input
-    result["skipped"] = [{"row": p.row, "reason": p.reason} for p in data.problems]
+    run = cluster_data(data, params, embedder, model, source=args.input)
+    result, clusterer = run.result, run.clusterer
 
     if out_path is not None:
-        _write_assignments(out_path, result, data, topics)
+        write_atomic(out_path, assignments_file(out_path.suffix.lower(), result, data, run.topics))
     if plot_path is not None:
         from classifier.clustering.plot import plot_clusters
 
         plot_clusters(
-            embeddings,
+            run.embeddings,
             clusterer.labels_,
             clusterer.clusters_,
             plot_path,
             title=f"{args.input}: {clusterer.n_clusters_} {args.level}",
         )
     if args.json:
-        cli._emit(json.dumps(result, ensure_ascii=False))
+        _util.emit_json(result, ensure_ascii=False)
     else:
-        _print_table(result, args.top)
+        _util.emit_lines(cluster_table(result, args.top))
         if out_path is not None:
-            cli._emit(f"cluster of every headline written to {out_path}")
+            _util.emit(f"cluster of every headline written to {out_path}")
         if plot_path is not None:
-            cli._emit(f"map drawn to {plot_path}")
+            _util.emit(f"map drawn to {plot_path}")
     return 0
 
 
-def _write_assignments(
-    path: Path, result: dict[str, Any], data: Headlines, topics: list[str] | None
-) -> None:
-    suffix = path.suffix.lower()
+def assignments_file(
+    suffix: str, result: dict[str, Any], data: Headlines, topics: list[str] | None
+) -> bytes:
+    """The --out file: the whole result (.json), or one row per input row (.jsonl, .csv)."""
     if suffix == ".json":
-        write_atomic(path, lambda f: f.write(json.dumps(result, ensure_ascii=False, indent=1)))
-        return
+        return json.dumps(result, ensure_ascii=False, indent=1).encode("utf-8")
     rows = []
     for i, (row, text) in enumerate(zip(data.rows, data.texts, strict=True)):
         entry: dict[str, Any] = {"row": row, "headline": text, "cluster": result["labels"][i]}
@@ -203,35 +211,31 @@ def _write_assignments(
         )
     rows.sort(key=lambda r: r["row"])
     if suffix == ".jsonl":
-        write_atomic(
-            path, lambda f: f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        )
-        return
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
     columns = ["row", "headline", "cluster"] + (["topic"] if topics is not None else [])
     columns.append("error")
-
-    def write_csv(stream) -> None:
-        writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-
-    write_atomic(path, write_csv)
+    stream = io.StringIO(newline="")
+    writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return stream.getvalue().encode("utf-8")
 
 
-def _print_table(result: dict[str, Any], top: int) -> None:
+def cluster_table(result: dict[str, Any], top: int) -> list[str]:
+    """The result for people: a summary, then the ``top`` largest clusters with examples."""
     clusters = result["clusters"]
     model = f", topics from model {result['model']}" if result["model"] else ""
-    cli._emit(
+    lines = [
         f"{result['level']}: {result['n_clusters']} clusters in {result['n_headlines']} headlines, "
         f"{result['n_unclustered']} unclustered{model}"
-    )
+    ]
     if result["skipped"]:
         first = result["skipped"][0]
-        cli._emit(
+        lines.append(
             f"skipped {len(result['skipped'])} unusable row(s), e.g. row {first['row']}: {first['reason']}"
         )
     if result["sampled"]:
-        cli._emit(
+        lines.append(
             f"clustered a sample of {result['params']['sample_size']}; the rest were assigned to "
             "the nearest cluster"
         )
@@ -240,14 +244,14 @@ def _print_table(result: dict[str, Any], top: int) -> None:
         if "top_topic" in cluster:
             topic = f"  mostly {cluster['top_topic']} ({cluster['topic_shares'][cluster['top_topic']]:.0%})"
         keywords = ", ".join(cluster["keywords"]) or "(no keywords)"
-        cli._emit(f"\n#{cluster['id']}  {cluster['size']} headlines{topic}\n  {keywords}")
-        for headline in cluster["representative_headlines"]:
-            cli._emit(f"    - {headline}")
+        lines.append(f"\n#{cluster['id']}  {cluster['size']} headlines{topic}\n  {keywords}")
+        lines += [f"    - {headline}" for headline in cluster["representative_headlines"]]
     if len(clusters) > top:
-        cli._emit(f"\n... and {len(clusters) - top} more clusters (see --json or --out)")
+        lines.append(f"\n... and {len(clusters) - top} more clusters (see --json or --out)")
+    return lines
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+def register(add: _util.AddCommand) -> None:
     command = add(
         "cluster",
         cmd_cluster,
@@ -258,7 +262,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         help="CSV/TSV/JSONL with a headline column, or a text file with one headline per line "
         "('-' reads stdin)",
     )
-    command.add_argument("--level", choices=LEVELS, default="stories", help="default: stories")
+    command.add_argument("--level", choices=LEVELS, default=DEFAULT_LEVEL, help="default: stories")
     command.add_argument("--json", action="store_true", help="print one JSON object")
     command.add_argument(
         "--out", help="write each headline's cluster id: .csv, .jsonl, or .json (whole result)"

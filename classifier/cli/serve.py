@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier import config
+from classifier.cli import _util
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ DEFAULT_PORT = 8000
 DEFAULT_WORKERS = 1
 DEFAULT_THREADS = 32
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# the options that go to gunicorn_options as they are
+SERVER_OPTIONS = ("host", "port", "workers", "threads", "timeout", "access_log")
 
 
 def gunicorn_options(
@@ -133,11 +136,9 @@ def _prepare_multiproc_dir(workers: int) -> tuple[str | None, bool]:
 def cmd_serve(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must be between 1 and 65535, not {args.port}")
-    for name in ("workers", "threads", "timeout"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name} must be at least 1, not {getattr(args, name)}")
-    if args.encoder_threads is not None and args.encoder_threads < 1:
-        raise ValueError(f"--encoder-threads must be at least 1, not {args.encoder_threads}")
+    _util.require_at_least_one(
+        args, "workers", "threads", "timeout", "encoder_threads", show_value=True
+    )
     # before anything imports prometheus_client: it picks its storage once, at import
     multiproc_dir, made = _prepare_multiproc_dir(args.workers)
     try:
@@ -149,7 +150,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, multiproc_dir: str | None) -> int:
-    from classifier.encoders.embedding import backend_for, embedder_for
+    from classifier.encoders import backend_for, embedder_for
     from classifier.service.settings import Settings
     from classifier.topics.store import ModelStore
 
@@ -213,20 +214,13 @@ def _serve(args: argparse.Namespace, multiproc_dir: str | None) -> int:
         threads,
         ", metrics summed over workers" if multiproc_dir else "",
     )
-    options = gunicorn_options(
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        threads=args.threads,
-        timeout=args.timeout,
-        access_log=args.access_log,
-        multiproc_dir=multiproc_dir,
-    )
+    server = {name: getattr(args, name) for name in SERVER_OPTIONS}
+    options = gunicorn_options(**server, multiproc_dir=multiproc_dir)
     _gunicorn_application(options, _create_app).run()
     return 0
 
 
-def register(add) -> None:
+def register(add: _util.AddCommand) -> None:
     serve = add("serve", cmd_serve, "serve predictions over HTTP with gunicorn")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")

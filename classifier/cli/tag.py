@@ -1,32 +1,40 @@
-"""``headline-topics tag INPUT OUTPUT``: label every row of an archive, resumably, with a progress bar."""
+"""``headline-topics tag INPUT OUTPUT``: label every row of an archive, resumably, with a progress bar.
+
+The engines are :func:`classifier.tagging.tagger.tag_file` (local) and
+:func:`classifier.tagging.dask_engine.tag_dask`; this module checks the options and the paths
+before the model loads, picks the model and backend (an interrupted run keeps its own), and
+prints the summary they return. The engines, pandas and the model load only when a run starts.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from classifier import config
-from classifier.encoders.embedding import DEFAULT_BATCH_SIZE, backend_for, embedder_for
-from classifier.tagging.io import detect_format
-from classifier.tagging.output import partial_paths, read_state
-from classifier.tagging.tagger import (
+from classifier.cli import _util
+from classifier.clustering.levels import LEVELS, STORIES
+from classifier.encoders.base import DEFAULT_BATCH_SIZE
+from classifier.errors import DataError
+from classifier.tagging.defaults import (
+    DEFAULT_BLOCKSIZE,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CLUSTER_SAMPLE,
     DEFAULT_MEMO_SIZE,
-    check_paths,
-    open_cache,
-    tag_file,
 )
-from classifier.topics.data import DataError
-from classifier.topics.store import ModelStore
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from classifier.tagging.run import TagSummary
+    from classifier.topics.store import ModelStore
+
+# resume, force and progress: (rows done so far, rows in all or None until known) -> None
+Common = dict[str, bool | Callable[[int, int | None], None]]
 
 
-def register(add) -> None:
+def register(add: _util.AddCommand) -> None:
     tag = add(
         "tag",
         cmd_tag,
@@ -69,8 +77,8 @@ def register(add) -> None:
     tag.add_argument(
         "--clusters",
         nargs="?",
-        const="stories",
-        choices=("stories", "themes"),
+        const=STORIES,
+        choices=LEVELS,
         help="add a cluster column: fit stories (default) or themes on a sample of the archive "
         "and give every row the id of its cluster (-1: none); local engine",
     )
@@ -86,7 +94,7 @@ def register(add) -> None:
     tag.add_argument(
         "--blocksize",
         type=int,
-        default=8 << 20,
+        default=DEFAULT_BLOCKSIZE,
         help="dask engine: bytes of CSV per partition (default 8 MiB)",
     )
     tag.add_argument(
@@ -122,32 +130,18 @@ def _saved_job(args: argparse.Namespace) -> dict:
     """The interrupted run's job (model, encoder...) when resuming; empty otherwise."""
     if not args.resume:
         return {}
+    from classifier.tagging.paths import read_folder_job, read_state
+
     if args.engine == "local" or _single_file(args):
         state = read_state(args.output)
         return state.get("job", {}) if state else {}
-    return _folder_job(Path(args.output))
-
-
-def _resolve_version(store: ModelStore, args: argparse.Namespace, job: dict) -> str:
-    """The model to use: --model, else the interrupted run's when resuming, else the current."""
-    return store.resolve(args.model or job.get("model"))
+    return read_folder_job(Path(args.output))
 
 
 def _single_file(args: argparse.Namespace) -> bool:
-    from classifier.tagging.dask_engine import is_partitioned_output
+    from classifier.tagging.paths import is_partitioned_output
 
     return not is_partitioned_output(Path(args.output))
-
-
-def _folder_job(output: Path) -> dict:
-    from classifier.tagging.dask_engine import JOB_FILE
-
-    job_file = output.parent / f".{output.name}.parts" / JOB_FILE
-    try:
-        job = json.loads(job_file.read_text())["job"]
-    except (OSError, ValueError, KeyError):
-        return {}
-    return job if isinstance(job, dict) else {}
 
 
 class _ProgressBar:
@@ -183,6 +177,10 @@ class _ProgressBar:
 
 def _check_early(args: argparse.Namespace) -> None:
     """Catch wrong paths and names before spending seconds loading the model."""
+    from classifier.readers.formats import detect_format
+    from classifier.tagging.paths import partial_paths
+    from classifier.tagging.run import check_paths
+
     input_path, output = Path(args.input), Path(args.output)
     check_paths(input_path, output)
     if not input_path.is_dir():
@@ -190,17 +188,25 @@ def _check_early(args: argparse.Namespace) -> None:
     folder = args.engine == "dask" and not _single_file(args)
     if not folder:
         detect_format(output)
-    interrupted = partial_paths(output)[2].exists() or partial_paths(output)[1].exists()
+    run = partial_paths(output)
+    interrupted = run.state.exists() or run.parts.exists()
     if output.exists() and not (args.force or (args.resume and interrupted)):
         raise DataError(f"{output} already exists; pass --force to replace it")
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    for name in ("batch_size", "chunk_size", "memo_size", "blocksize", "cluster_sample"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
-    if args.encoder_threads is not None and args.encoder_threads < 1:
-        raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    from classifier.encoders import backend_for
+    from classifier.tagging.paths import partial_paths, read_state
+
+    _util.require_at_least_one(
+        args,
+        "batch_size",
+        "chunk_size",
+        "memo_size",
+        "blocksize",
+        "cluster_sample",
+        "encoder_threads",
+    )
     if args.resume and args.force:
         raise ValueError("--resume and --force contradict each other: pick one")
     if args.engine == "local" and args.scheduler:
@@ -208,59 +214,65 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if args.engine == "dask" and args.clusters:
         raise ValueError("--clusters works with the local engine only")
     _check_early(args)
-    store = ModelStore(args.models_dir or config.models_dir())
+    store = _util.store_from(args)
     job = _saved_job(args)
-    version = _resolve_version(store, args, job)
+    # --model, else the interrupted run's model when resuming, else the current one
+    version = store.resolve(args.model or job.get("model"))
     manifest = store.read_manifest(version)
     encoder = args.encoder or config.encoder_path() or manifest["embedding"].get("path")
     # a resumed run keeps its backend: another one would label the rest a little differently
     saved_backend = str(job.get("encoder", "")).partition(":")[0] or None
     args.backend = backend_for(manifest, args.backend or saved_backend)
     bar = _ProgressBar(args.progress)
-    update = bar.update
+    # what both engines take alike: how to treat an earlier run, and whom to tell the progress
+    common = {"resume": args.resume, "force": args.force, "progress": bar.update}
     try:
         if args.engine == "dask":
-            summary = _run_dask(args, store, version, encoder, update)
+            summary = _run_dask(args, store, version, encoder, common)
         else:
-            summary = _run_local(args, store, version, manifest, encoder, update)
+            summary = _run_local(args, store, version, manifest, common)
     except KeyboardInterrupt:
         bar.close()
-        state = read_state(args.output) if partial_paths(Path(args.output))[2].exists() else None
+        state = read_state(args.output) if partial_paths(Path(args.output)).state.exists() else None
         done = state.get("rows_done", 0) if state else 0
-        sys.stderr.write(
-            f"interrupted: {done:,} rows are saved; run the same command with --resume to continue\n"
+        _util.tell(
+            f"interrupted: {done:,} rows are saved; run the same command with --resume to continue"
         )
         return 130
     except OSError as exc:
         bar.close()
-        if partial_paths(Path(args.output))[2].exists():
+        if partial_paths(Path(args.output)).state.exists():
             raise OSError(
                 f"{exc}; the rows written so far are kept: fix the cause and run again with --resume"
             ) from exc
         raise
     bar.close()
     if args.json:
-        print(json.dumps(summary.to_dict()))
+        _util.emit_json(summary.to_dict())
     else:
-        print("\n".join(summary.lines()))
+        _util.emit("\n".join(summary.lines()))
     return 0
 
 
-def _run_local(args, store: ModelStore, version: str, manifest: dict, encoder, update):
-    embedder = embedder_for(
+def _run_local(
+    args: argparse.Namespace, store: ModelStore, version: str, manifest: dict, common: Common
+) -> TagSummary:
+    from classifier.tagging import open_cache, tag_file
+
+    # the path: --encoder, else $HEADLINE_TOPICS_ENCODER, else the manifest's, as in cmd_tag
+    embedder = _util.model_encoder(
         manifest,
-        encoder=encoder,
-        backend=args.backend,
-        models_dir=store.root,
+        args,
+        store.root,
         batch_size=args.batch_size,
         threads=config.encoder_threads(1, args.encoder_threads),
     )
     model = store.load(version, embedder=embedder)
     cache = open_cache(args.cache, model)
     if args.clusters and not args.json:
-        sys.stderr.write(
+        _util.tell(
             f"clusters: sampling up to {args.cluster_sample:,} distinct headlines, embedding them "
-            f"and fitting {args.clusters} before tagging\n"
+            f"and fitting {args.clusters} before tagging"
         )
     try:
         return tag_file(
@@ -272,21 +284,25 @@ def _run_local(args, store: ModelStore, version: str, manifest: dict, encoder, u
             cache=cache,
             clusters=args.clusters,
             cluster_sample=args.cluster_sample,
-            resume=args.resume,
-            force=args.force,
             checkpoint_seconds=args.checkpoint_every,
             memo_size=args.memo_size,
             encode_batch_size=args.batch_size,
-            progress=update,
+            **common,
         )
     finally:
         if cache is not None:
             cache.close()
 
 
-def _run_dask(args, store: ModelStore, version: str, encoder, update):
+def _run_dask(
+    args: argparse.Namespace,
+    store: ModelStore,
+    version: str,
+    encoder: str | None,
+    common: Common,
+) -> TagSummary:
     try:
-        from classifier.tagging.dask_engine import ModelSpec, tag_dask
+        from classifier.tagging.dask import ModelSpec, tag_dask
     except ImportError as exc:  # pragma: no cover - dask is an optional extra
         raise DataError(
             f"the dask engine needs dask and distributed: pip install 'headline-topics[dask]' ({exc})"
@@ -305,12 +321,5 @@ def _run_dask(args, store: ModelStore, version: str, encoder, update):
         encode_batch_size=args.batch_size,
     )
     return tag_dask(
-        args.input,
-        args.output,
-        spec,
-        scheduler=args.scheduler,
-        blocksize=args.blocksize,
-        resume=args.resume,
-        force=args.force,
-        progress=update,
+        args.input, args.output, spec, scheduler=args.scheduler, blocksize=args.blocksize, **common
     )

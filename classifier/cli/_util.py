@@ -1,0 +1,188 @@
+"""What every ``headline-topics`` command shares, so that no command imports another one.
+
+The options every command takes, the model store, encoder and model they name, the one way to
+print, and the one way a user's mistake ends a command. Command modules import this module and
+never the package's ``__init__``, which imports them to build the parser: that is what keeps the
+graph free of cycles (spaCy's ``cli/_util.py`` plays the same part).
+
+``headline-topics --help`` builds every command's options, so this module and the command modules
+import nothing heavy at module level: torch, scikit-learn and scipy load inside the functions
+that open a store, an encoder or a model, which only a command that runs calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from classifier import config
+from classifier.encoders.base import BACKENDS
+from classifier.errors import HeadlineTopicsError
+
+if TYPE_CHECKING:
+    from classifier.encoders.base import Encoder
+    from classifier.topics.model import TopicModel
+    from classifier.topics.store import ModelStore
+
+# The CLI's own logger (the name people see on stderr); library modules log under classifier.*.
+logger = logging.getLogger("headline_topics")
+
+BACKEND_HELP = (
+    f"encoder backend: {', '.join(BACKENDS[:-1])} or {BACKENDS[-1]} (default: "
+    "$HEADLINE_TOPICS_ENCODER_BACKEND, else the one the model was trained on)"
+)
+# Errors that end a command with one line and exit 2 rather than a traceback: the package's own,
+# and the built-in ones its checks and the file system raise for a user's mistake.
+EXPECTED_ERRORS = (HeadlineTopicsError, ValueError, OSError)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class AddCommand(Protocol):
+    """What each command module's ``register`` is handed to add its sub-command."""
+
+    def __call__(
+        self, name: str, handler: Handler, help_text: str, *, backend_help: str | None = ...
+    ) -> argparse.ArgumentParser: ...
+
+
+# -- options ---------------------------------------------------------------------------------------
+def add_common_options(command: argparse.ArgumentParser, *, backend_help: str | None) -> None:
+    """--models-dir and --encoder on every command; --backend where the command embeds."""
+    command.add_argument(
+        "--models-dir", help="model store (default: $HEADLINE_TOPICS_MODELS or ./models)"
+    )
+    command.add_argument(
+        "--encoder", help="local sentence-transformers folder (default: bundled MiniLM)"
+    )
+    if backend_help:
+        command.add_argument("--backend", choices=BACKENDS, help=backend_help)
+
+
+def command_adder(sub: argparse._SubParsersAction) -> AddCommand:
+    """The ``add`` function handed to each command module's ``register``."""
+
+    def add(
+        name: str, handler: Handler, help_text: str, *, backend_help: str | None = BACKEND_HELP
+    ) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        add_common_options(command, backend_help=backend_help)
+        return command
+
+    return add
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above zero (``0``, ``-1``, ``inf`` and ``nan`` are not)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text}")
+    return value
+
+
+def require_at_least_one(args: argparse.Namespace, *dests: str, show_value: bool = False) -> None:
+    """Refuse a count option below 1 (unset ones pass), naming the option the user typed."""
+    for dest in dests:
+        value = getattr(args, dest)
+        if value is not None and value < 1:
+            option = "--" + dest.replace("_", "-")
+            raise ValueError(
+                f"{option} must be at least 1" + (f", not {value}" if show_value else "")
+            )
+
+
+# -- store, encoder, model -------------------------------------------------------------------------
+def store_from(args: argparse.Namespace) -> ModelStore:
+    """The model store --models-dir names, else $HEADLINE_TOPICS_MODELS, else ./models."""
+    from classifier.topics.store import ModelStore
+
+    return ModelStore(args.models_dir or config.models_dir())
+
+
+def new_encoder(args: argparse.Namespace) -> Encoder:
+    """The encoder for new work (training, clustering without a model): --backend or the default."""
+    from classifier.encoders import make_embedder
+
+    backend = getattr(args, "backend", None) or config.encoder_backend() or config.DEFAULT_BACKEND
+    return make_embedder(
+        args.encoder or config.encoder_path(),
+        backend=backend,
+        cache_dir=config.encoder_cache_dir(args.models_dir),
+    )
+
+
+def model_encoder(
+    manifest: Mapping[str, Any], args: argparse.Namespace, models_dir: Path, **options: Any
+) -> Encoder:
+    """The encoder a saved model runs with: the one it was trained on, unless --encoder or
+    --backend say otherwise; ``options`` (batch size, threads) go to the encoder."""
+    from classifier.encoders import embedder_for
+
+    return embedder_for(
+        manifest,
+        encoder=args.encoder,
+        backend=getattr(args, "backend", None),
+        models_dir=models_dir,
+        **options,
+    )
+
+
+def load_model(args: argparse.Namespace) -> TopicModel:
+    """The model --model names (default: the current one) with the encoder it runs with."""
+    store = store_from(args)
+    name = store.resolve(getattr(args, "model", None))
+    return store.load(name, embedder=model_encoder(store.read_manifest(name), args, store.root))
+
+
+# -- output ----------------------------------------------------------------------------------------
+def emit(line: str) -> None:
+    """One line for people or pipes on stdout (logging goes to stderr)."""
+    sys.stdout.write(line + "\n")
+
+
+def emit_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        emit(line)
+
+
+def emit_json(value: Any, **dumps: Any) -> None:
+    emit(json.dumps(value, **dumps))
+
+
+def tell(line: str) -> None:
+    """A line for the person at the terminal (progress, interruptions, errors): stderr."""
+    sys.stderr.write(line + "\n")
+
+
+def per_class_table(per_class: Mapping[str, Mapping[str, Any]]) -> str:
+    """Precision, recall, F1 and support per topic, as ``train`` and ``evaluate`` print them."""
+    lines = [f"{'topic':<14}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
+    for label, row in per_class.items():
+        lines.append(
+            f"{label:<14}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1']:>10.4f}"
+            f"{row['support']:>10}"
+        )
+    return "\n".join(lines)
+
+
+# -- running a command -----------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen command: a user's mistake is one line on stderr and exit 2, Ctrl-C is 130."""
+    try:
+        return args.handler(args)
+    except EXPECTED_ERRORS as exc:
+        tell(f"headline-topics {args.command}: error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        tell("interrupted")
+        return 130

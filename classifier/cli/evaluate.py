@@ -1,0 +1,56 @@
+"""``headline-topics evaluate``: score a saved model on a labelled file.
+
+The scores come from :func:`classifier.topics.evaluation.evaluate_file` as one dict (``--json``
+prints it whole); rows whose label the model does not know are counted apart, not scored wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from classifier.cli import _util
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from classifier.topics.evaluation import evaluate_file
+
+    result = evaluate_file(_util.load_model(args), args.data, encoding=args.encoding)
+    if args.json:
+        _util.emit_json(result)
+    else:
+        _util.emit_lines(evaluation_report(result))
+    return 0
+
+
+def evaluation_report(result: dict[str, Any]) -> list[str]:
+    """The scores, the per-topic table and the confusion matrix, as people read them."""
+    lines = [f"model {result['model']} on {result['file']}: {result['n']} rows scored"]
+    if result["unknown_labels"]["rows"]:
+        lines.append(
+            f"not scored, label unknown to the model: {result['unknown_labels']['labels']}"
+        )
+    if result["rows_skipped"]:
+        lines.append(
+            f"skipped {len(result['rows_skipped'])} unusable rows, e.g. {result['rows_skipped'][0]}"
+        )
+    lines.append(
+        f"macro-F1 {result['macro_f1']:.4f}  accuracy {result['accuracy']:.4f}  "
+        f"calibration error (ECE) {result['ece']:.4f}"
+    )
+    lines.append(_util.per_class_table(result["per_class"]))
+    labels = result["confusion_matrix"]["labels"]
+    width = max(len(label) for label in labels) + 2
+    lines.append("confusion matrix (rows: true, columns: predicted)")
+    lines.append(" " * width + "".join(f"{label[:10]:>12}" for label in labels))
+    for label, row in zip(labels, result["confusion_matrix"]["matrix"], strict=True):
+        lines.append(f"{label:<{width}}" + "".join(f"{v:>12}" for v in row))
+    return lines
+
+
+def register(add: _util.AddCommand) -> None:
+    evaluate = add("evaluate", cmd_evaluate, "score a model on a labelled file")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--model", help="version (default: current)")
+    evaluate.add_argument("--json", action="store_true", help="one JSON object")
+    evaluate.add_argument("--encoding", default="utf-8-sig")

@@ -1,0 +1,70 @@
+"""``headline-topics predict``: label headlines given as arguments or as lines on stdin.
+
+One JSON object per input line, in input order, as soon as its batch is done, so the command
+works as a filter on an endless stream. A line that cannot be classified gets an object with its
+line number and the reason instead, and the exit code is 1, so a pipeline notices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from classifier.cli import _util
+from classifier.text import headline_problem
+
+if TYPE_CHECKING:
+    from classifier.topics.model import TopicModel
+
+UNUSABLE = "empty or whitespace-only headline"
+
+
+def predict_lines(
+    model: TopicModel, texts: Iterable[str], *, batch_size: int
+) -> Iterator[tuple[dict[str, Any], bool]]:
+    """``(answer, ok)`` for each text in order, predicting ``batch_size`` texts at a time."""
+    batch: list[tuple[int, str]] = []
+
+    def flush() -> Iterator[tuple[dict[str, Any], bool]]:
+        good = [(i, t) for i, t in batch if headline_problem(t) is None]
+        predictions = model.predict([t for _, t in good]) if good else []
+        by_index = dict(zip((i for i, _ in good), predictions, strict=True))
+        for i, text in batch:
+            if i in by_index:
+                yield {"headline": text, **by_index[i].to_dict()}, True
+            else:
+                yield {"headline": text, "line": i, "error": UNUSABLE}, False
+        batch.clear()
+
+    for i, text in enumerate(texts, start=1):
+        batch.append((i, text))
+        if len(batch) >= batch_size:
+            yield from flush()
+    yield from flush()
+
+
+def _stdin_lines() -> Iterator[str]:
+    for line in sys.stdin:
+        yield line.rstrip("\r\n")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = _util.load_model(args)
+    texts: Iterable[str] = args.headlines if args.headlines else _stdin_lines()
+    failed = 0
+    for answer, ok in predict_lines(model, texts, batch_size=args.batch_size):
+        # answers keep their text as typed; error lines stay ASCII, as they always were
+        _util.emit_json(answer, ensure_ascii=not ok)
+        failed += not ok
+    if failed:
+        _util.logger.warning("%d headline(s) could not be classified", failed)
+    return 1 if failed else 0
+
+
+def register(add: _util.AddCommand) -> None:
+    predict = add("predict", cmd_predict, "label headlines given as arguments or lines on stdin")
+    predict.add_argument("headlines", nargs="*")
+    predict.add_argument("--model", help="version (default: current)")
+    predict.add_argument("--batch-size", type=int, default=64)

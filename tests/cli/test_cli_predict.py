@@ -1,0 +1,46 @@
+"""``headline-topics predict``: arguments and stdin, unusable lines, and the shipped model."""
+
+from __future__ import annotations
+
+import json
+
+from classifier.topics.store import ModelStore
+from tests.conftest import ROOT
+
+
+def test_predict_arguments_and_stdin(run, trained):
+    code, out, _ = run(
+        "predict", "--models-dir", str(trained), "Senate raises tariffs on imported steel"
+    )
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["topic"] == "trade"
+    assert set(answer) >= {"headline", "topic", "confidence", "scores", "topics", "model"}
+    code, out, err = run(
+        "predict",
+        "--models-dir",
+        str(trained),
+        stdin="Hospitals report measles outbreak as vaccination rates fall\n   \nBorder agents detain migrants\n",
+    )
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1  # one line could not be classified
+    assert [line.get("topic") for line in lines] == ["health", None, "immigration"]
+    assert lines[1] == {"headline": "   ", "line": 2, "error": "empty or whitespace-only headline"}
+
+
+def test_shipped_model_is_current_and_answers(real_embedder):
+    store = ModelStore(ROOT / "models")
+    model = store.load(embedder=real_embedder)
+    assert model.labels == ["geopolitics", "health", "immigration", "other", "trade"]
+    manifest = model.manifest
+    assert manifest["data"]["source"].endswith("headlines.csv")
+    cases = {
+        "U.S. Imposes Steep Tariffs on Chinese Steel Imports": "trade",
+        "Medicare Drug Benefit Costs Soar Past Estimates": "health",
+        "Border Patrol Arrests of Migrants Hit Record": "immigration",
+        "NATO Allies Agree to Expand Troop Presence in Baltics": "geopolitics",
+        "Knicks Rally Late to Beat Celtics at the Garden": "other",
+    }
+    predictions = model.predict(list(cases))
+    assert [p.topic for p in predictions] == list(cases.values())
+    assert all(p.confidence > 0.5 for p in predictions)
