@@ -28,7 +28,7 @@ from sklearn.model_selection import train_test_split
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, machine_line, read_cap, shared_file, table  # noqa: E402
-from classifier.encoders.embedding import BACKENDS, embedder_for  # noqa: E402
+from classifier.encoders import BACKENDS, embedder_for  # noqa: E402
 from classifier.topics.metrics import classification_metrics  # noqa: E402
 from classifier.topics.store import ModelStore  # noqa: E402
 from classifier.topics.training import fit_model  # noqa: E402

@@ -1,9 +1,6 @@
 """Benchmark the headline clusterer against KMeans(k=4) and a BERTopic-style UMAP+HDBSCAN.
 
-Usage::
-
-    .venv/bin/python bench/cluster.py [--data-dir ../shared/data] [--cache-dir /tmp/ht-bench]
-                                      [--no-umap] [--no-scale]
+    .venv/bin/python bench/cluster.py [--data-dir ../shared/data] [--cache-dir DIR] [--no-umap] [--no-scale]
 
 1. AG News test titles (7,600, four human labels), theme level: NMI and ARI against the labels,
    clusters found, share unclustered, time and peak memory, side by side with KMeans told k=4 on
@@ -55,7 +52,7 @@ def read_nyt(path: Path) -> tuple[list[str], np.ndarray]:
 
 def embed(texts: list[str], path: Path, cache_dir: Path | None) -> tuple[np.ndarray, float]:
     """Embeddings of ``texts`` (cached per file content and encoder when asked) and the seconds spent."""
-    from classifier.encoders.embedding import Embedder
+    from classifier.encoders.torch import Embedder
 
     embedder = Embedder()
     cached = None
@@ -113,7 +110,7 @@ def run_method(name: str, vectors_path: str, texts_path: str | None, params: dic
             texts = handle.read().split("\n")
     from sklearn.cluster import HDBSCAN, KMeans
 
-    from classifier.clustering.cluster import HeadlineClusterer
+    from classifier.clustering.estimator import HeadlineClusterer
 
     if name == "umap+hdbscan":
         import umap  # noqa: F401  (import cost is not part of the timing)
@@ -121,10 +118,10 @@ def run_method(name: str, vectors_path: str, texts_path: str | None, params: dic
     started = time.perf_counter()
     extra: dict = {}
     if name == "ours":
-        clusterer = HeadlineClusterer(**params).fit(X, texts)
+        clusterer = HeadlineClusterer(**params).fit(X, texts=texts)
         labels = clusterer.labels_
     elif name == "ours+assign":
-        clusterer = HeadlineClusterer(**params).fit(X, texts)
+        clusterer = HeadlineClusterer(**params).fit(X, texts=texts)
         extra["fit_seconds"] = time.perf_counter() - started
         t0 = time.perf_counter()
         assigned = clusterer.assign(X)
@@ -185,12 +182,9 @@ def describe_run(labels: np.ndarray) -> tuple[int, float]:
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-    print()
+    from bench.common import table
+
+    print(table(headers, rows) + "\n")
 
 
 # -- the three parts -------------------------------------------------------------------------------

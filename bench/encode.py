@@ -43,7 +43,6 @@ import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -51,142 +50,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, machine_line, read_cap, shared_file, table  # noqa: E402
+from bench.encode_accuracy import accuracy_rows  # noqa: E402
+from bench.encode_child import DYNAMIC, child, make_dynamic_export  # noqa: E402
+from classifier.encoders.base import BACKENDS as PRODUCT_BACKENDS  # noqa: E402
 from classifier.topics.data import read_labelled  # noqa: E402
 
-BACKENDS = ("torch", "onnx", "onnx-int8", "onnx-int8-dynamic", "torch-bf16")
+BACKENDS = (*PRODUCT_BACKENDS, "onnx-int8-dynamic", "torch-bf16")
 # The product's backends; the two bench-only comparisons are measured on request (their results
 # are in docs/speed.md), so that a default run finishes in under 10 minutes on 2 cores.
-DEFAULT_BACKENDS = ("torch", "onnx", "onnx-int8")
-DYNAMIC = "onnx-int8-dynamic"
+DEFAULT_BACKENDS = PRODUCT_BACKENDS
 CONTEXT_HEADLINES = 1000
 SPEED_HEADLINES = 1024
 BATCH1_HEADLINES = 128
-EMBED_BATCH = 64
-
-
-# -- the child: one backend in its own process ------------------------------------------------
-def rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-class DynamicInt8:
-    """onnxruntime's quantize_dynamic of our fp32 export, run like the other ONNX backends."""
-
-    def __init__(self, folder: Path, threads: int) -> None:
-        from classifier.encoders.onnx import OnnxSession
-
-        meta = json.loads((folder / "meta.json").read_text())
-        self.session = OnnxSession(folder, meta, threads=threads)
-
-    def info(self):
-        return None
-
-    def encode(self, texts, *, batch_size=EMBED_BATCH):
-        single = isinstance(texts, str)
-        vectors = self.session.encode([texts] if single else list(texts), batch_size)
-        return vectors[0] if single else vectors
-
-
-def make_dynamic_export(cache_dir: str, work: Path) -> Path:
-    """The rejected alternative, for comparison: dynamic int8 made from our fp32 export."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from classifier.encoders.export import find_export
-
-    source, meta = find_export(None, "onnx", cache_dir)
-    folder = work / DYNAMIC
-    folder.mkdir()
-    shutil.copy(source / "tokenizer.json", folder / "tokenizer.json")
-    (folder / "meta.json").write_text(json.dumps({**meta, "backend": DYNAMIC}))
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # it logs a pre-processing hint on the root logger
-    try:
-        quantize_dynamic(
-            source / "model.onnx",
-            folder / "model.onnx",
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-        )
-    finally:
-        root.setLevel(level)
-    return folder
-
-
-def make_encoder(backend: str, threads: int, cache_dir: str | None):
-    from classifier.encoders.embedding import make_embedder
-
-    if backend == DYNAMIC:
-        return DynamicInt8(Path(cache_dir), threads)
-    if backend == "torch-bf16":
-        import torch
-
-        encoder = make_embedder(backend="torch", threads=threads, batch_size=EMBED_BATCH)
-        encoder._load().to(torch.bfloat16)  # bench-only: AMX bf16 matmuls
-        return encoder
-    kwargs = {"cache_dir": cache_dir, "auto_export": False} if backend.startswith("onnx") else {}
-    return make_embedder(backend=backend, threads=threads, batch_size=EMBED_BATCH, **kwargs)
-
-
-def speed(encoder, items: list[str], batch: int) -> float:
-    """Headlines/s when they arrive in batches of ``batch`` (one string at batch 1)."""
-    started = time.perf_counter()
-    for start in range(0, len(items), batch):
-        chunk = items[start : start + batch]
-        encoder.encode(chunk[0] if batch == 1 else chunk, batch_size=batch)
-    return len(items) / (time.perf_counter() - started)
-
-
-def in_calls(encoder, items: list[str], size: int) -> np.ndarray:
-    return np.concatenate([encoder.encode(items[i : i + size]) for i in range(0, len(items), size)])
-
-
-def child(args: argparse.Namespace) -> int:
-    """Load, say READY, then answer commands (one JSON object per line) until told to quit."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    warnings.filterwarnings("ignore")
-    encoder = make_encoder(args.child, args.threads, args.dynamic_dir or args.cache_dir)
-    encoder.info()  # what loading a head does: fingerprint and dimension
-    encoder.encode("Warm-up headline so the first request is not the slow one")
-    ready = {"ready": True, "rss_mb": rss_mb()}
-    print(json.dumps(ready), flush=True)
-    if args.ready_only:
-        return 0
-    # Later calls come from another thread, as in the service (warm-up in the main thread, then
-    # the micro-batcher's thread): under load, libgomp made torch calls from the thread that
-    # first used it many times slower than calls from a second one (see bench/service.py).
-    worker = ThreadPoolExecutor(max_workers=1)
-    texts = {}
-    for line in sys.stdin:
-        command = json.loads(line)
-        op = command["op"]
-        if op == "quit":
-            return 0
-        if op == "texts":
-            with open(command["path"], encoding="utf-8") as handle:
-                texts[command["name"]] = json.load(handle)
-            reply = {"n": len(texts[command["name"]])}
-        elif op == "speed":
-            batch, items = command["batch"], texts[command["name"]][: command["n"]]
-            reply = {"hps": worker.submit(speed, encoder, items, batch).result()}
-        elif op in ("embed", "embed1", "embed32"):
-            items = texts[command["name"]]
-            if op == "embed":
-                job = worker.submit(encoder.encode, items, batch_size=EMBED_BATCH)
-            else:  # one by one, or calls of 32 in the given (random) order, like micro-batches
-                job = worker.submit(in_calls, encoder, items, 1 if op == "embed1" else 32)
-            vectors = job.result()
-            if args.child == "torch-bf16":  # normalised in bf16; a head expects length 1 in fp32
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            np.save(command["out"], vectors)
-            reply = {"shape": list(vectors.shape)}
-        elif op == "rss":
-            reply = {"rss_mb": rss_mb()}
-        else:
-            reply = {"error": f"unknown op {op}"}
-        print(json.dumps(reply), flush=True)
-    return 0
 
 
 class Child:
@@ -269,7 +144,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from classifier.cpu import cpu_info
-    from classifier.encoders.export import default_cache_dir
+    from classifier.encoders.exports import default_cache_dir
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if unknown := set(backends) - set(BACKENDS):
@@ -399,75 +274,6 @@ def main() -> int:
             + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in ok.items())
         )
     return 0
-
-
-class RecordedEncoder:
-    """Stands in for the encoder a head was trained on: the head is fed precomputed vectors."""
-
-    def __init__(self, manifest: dict) -> None:
-        from classifier.encoders.embedding import EncoderInfo
-
-        recorded = manifest["embedding"]
-        self._info = EncoderInfo(recorded["name"], recorded["fingerprint"], recorded["dimension"])
-        self.dimension = recorded["dimension"]
-
-    def info(self):
-        return self._info
-
-
-def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosine per row, renormalised: bf16 vectors are only approximately of length 1."""
-    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-
-
-def accuracy_rows(backends, vectors, texts, truth, train, context):
-    from classifier.topics.metrics import classification_metrics
-    from classifier.topics.store import ModelStore
-    from classifier.topics.training import fit_model
-
-    store = ModelStore(ROOT / "models")
-    manifest = store.read_manifest(store.current_version())
-    stand_in = RecordedEncoder(manifest)
-    labels = list(manifest["labels"])
-    label_array = np.asarray(labels, dtype=object)
-
-    def head_on(backend: str):
-        """The shipped recipe (same data, groups, head parameters) on this backend's vectors."""
-        model, _ = fit_model(
-            train.texts,
-            train.labels,
-            stand_in,
-            embeddings=vectors[backend]["train"],
-            head_params=manifest["head_params"],
-            groups=train.groups,
-        )
-        return model
-
-    def top_of(model, embeddings, items=texts):
-        proba = model.predict_proba(items, embeddings=embeddings)
-        return label_array[proba.argmax(axis=1)], proba
-
-    def score(model, embeddings):
-        top, proba = top_of(model, embeddings)
-        return top, classification_metrics(truth, top, proba.max(axis=1), labels)["macro_f1"]
-
-    torch_head = head_on("torch")
-    reference_top, reference_f1 = score(torch_head, vectors["torch"]["cap"])
-    rows = []
-    for backend in backends:
-        cap = vectors[backend]["cap"]
-        agreement = cosines(cap, vectors["torch"]["cap"])
-        top, f1 = score(torch_head, cap)
-        row = [backend, float(agreement.mean()), float(agreement.min())]
-        row += [float(np.mean(top == reference_top)), f1, f1 - reference_f1]
-        own = torch_head if backend == "torch" else head_on(backend)
-        top, f1 = score(own, cap)
-        row += [float(np.mean(top == reference_top)), f1, f1 - reference_f1]
-        alone, _ = top_of(own, vectors[backend]["embed1"], context)
-        batched, _ = top_of(own, vectors[backend]["embed32"], context)
-        row.append(float(np.mean(alone != batched)))
-        rows.append(row)
-    return rows
 
 
 if __name__ == "__main__":

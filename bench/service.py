@@ -25,28 +25,32 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import contextlib
 import csv
-import http.client
-import json
-import multiprocessing as mp
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.load import Baseline, load_generator, run_in_child  # noqa: E402
+from tests.support import (  # noqa: E402 - needs the repo root on the path, as a script
+    free_port,
+    peak_rss_mb,
+    private_store,
+    start_server,
+    stop_server,
+    wait_ready,
+    worker_pids,
+)
+
 DATA = ROOT.parent / "shared" / "data" / "cap_nyt_dev.csv"
-MAX_REQUESTS_PER_PHASE = 20_000
 RSS_LIMIT_MB = 700
 
 
@@ -56,286 +60,6 @@ def load_headlines(n: int, seed: int = 13) -> list[str]:
         rows = [row["headline"] for row in csv.DictReader(handle) if row["headline"].strip()]
     random.Random(seed).shuffle(rows)
     return rows[:n]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-# -- baseline (child process) --------------------------------------------------------------------
-def encoder_baseline(headlines: list[str], threads: int, backend: str, conn) -> None:
-    """Measure the bare encoder on request: ``(batch, seconds)`` in, figures out, ``None`` ends.
-
-    The process stays up for the whole run so that baseline and service can be measured in
-    alternating rounds: load from other programs then weighs on both alike. The encoder is used
-    exactly as a service worker uses it: loaded and warmed up in the main thread, then called
-    from another thread (the batcher's). That matters: on a machine whose cores were busy,
-    libgomp's spinning made calls from the thread that first used torch up to 30x slower than
-    calls from a second thread, and a baseline measured that way would flatter the service.
-    """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from classifier.encoders.embedding import make_embedder
-
-    embedder = make_embedder(backend=backend, threads=threads, batch_size=32)
-    embedder.encode(headlines[:32])  # load and warm up, in the main thread like create_app
-
-    def serve() -> None:
-        embedder.encode(headlines[:32])
-        i = 0
-        while (request := conn.recv()) is not None:
-            batch, duration = request
-            times, done = [], 0
-            started = time.perf_counter()
-            while time.perf_counter() - started < duration or len(times) < 3:
-                chunk = [headlines[(i + j) % len(headlines)] for j in range(batch)]
-                i += batch
-                t0 = time.perf_counter()
-                embedder.encode(chunk)
-                times.append(time.perf_counter() - t0)
-                done += batch
-            conn.send(
-                {
-                    "headlines_per_s": done / (time.perf_counter() - started),
-                    "p50_s": statistics.median(times),
-                    "calls": len(times),
-                }
-            )
-
-    thread = threading.Thread(target=serve, name="encoder-baseline")
-    thread.start()
-    thread.join()
-
-
-class Baseline:
-    """The encoder-baseline process and a way to ask it for one measurement."""
-
-    def __init__(self, headlines: list[str], threads: int, backend: str) -> None:
-        ctx = mp.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(
-            target=encoder_baseline, args=(headlines, threads, backend, child)
-        )
-        self.process.start()
-
-    def measure(self, batch: int, duration: float) -> dict[str, float]:
-        self.conn.send((batch, duration))
-        if not self.conn.poll(duration + 600):
-            raise RuntimeError("the encoder baseline did not answer")
-        return self.conn.recv()
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):  # already gone
-            self.conn.send(None)
-        self.process.join(30)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(10)
-
-
-# -- load generator (child process) --------------------------------------------------------------
-def load_generator(
-    port: int, clients: int, per_request: int, headlines: list[str], duration: float, out
-) -> None:
-    """``clients`` threads, each with one keep-alive connection, for ``duration`` seconds."""
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    budget = [MAX_REQUESTS_PER_PHASE]
-    start_line = threading.Barrier(clients)
-    window: dict[str, float] = {}
-
-    def client(index: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        k = index * 7919
-        mine: list[float] = []
-
-        def ask() -> float:
-            nonlocal k, conn
-            texts = [headlines[(k + j) % len(headlines)] for j in range(per_request)]
-            k += per_request
-            body = {"headline": texts[0]} if per_request == 1 else {"headlines": texts}
-            payload = json.dumps(body).encode()
-            t0 = time.perf_counter()
-            conn.request("POST", "/v1/predict", payload, {"Content-Type": "application/json"})
-            response = conn.getresponse()
-            data = response.read()
-            elapsed = time.perf_counter() - t0
-            if response.status != 200:
-                raise RuntimeError(f"status {response.status}: {data[:200]!r}")
-            return elapsed
-
-        try:
-            for _ in range(2):  # warm the connection and the server's threads; not counted
-                ask()
-            start_line.wait()
-            if index == 0:
-                window["start"] = time.perf_counter()
-            stop_at = time.perf_counter() + duration
-            while time.perf_counter() < stop_at:
-                with lock:
-                    if budget[0] <= 0:
-                        break
-                    budget[0] -= 1
-                mine.append(ask())
-        except Exception as exc:  # reported, never hidden
-            with lock:
-                failures.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            conn.close()
-            with lock:
-                latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - window.get("start", time.perf_counter())
-    out.put(
-        {
-            "clients": clients,
-            "per_request": per_request,
-            "requests": len(latencies),
-            "elapsed": elapsed,
-            "p50_s": percentile(latencies, 50),
-            "p99_s": percentile(latencies, 99),
-            "failures": failures[:5],
-            "failed": len(failures),
-        }
-    )
-
-
-def run_in_child(target, *args, timeout: float = 900):
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=target, args=(*args, queue))
-    process.start()
-    try:
-        return queue.get(timeout=timeout)
-    finally:
-        process.join(30)
-        if process.is_alive():
-            process.terminate()
-            process.join(10)
-
-
-# -- the server ----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def private_store(source: Path, target: Path) -> str:
-    """Copy the current version of ``source`` into ``target``: retraining elsewhere cannot
-    change the model under the benchmark. Returns the version."""
-    from classifier.topics.store import ModelStore
-
-    store = ModelStore(source)
-    version = store.resolve(None)
-    store.read_manifest(version)
-    shutil.copytree(source / version, target / version)
-    ModelStore(target).promote(version)
-    return version
-
-
-def start_server(
-    port: int,
-    workers: int,
-    threads: int,
-    models: Path,
-    log_path: Path,
-    backend: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> subprocess.Popen:
-    """``headline-topics serve`` on ``models`` (its model's own backend unless ``backend``), in
-    its own process group, logging to ``log_path``; ``env`` replaces this process's environment.
-    """
-    from classifier import config
-
-    env = dict(
-        os.environ if env is None else env, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false"
-    )
-    # the exports of the store the model came from, as a deployed service has them: otherwise
-    # the private copy's first start would include making one (~10 s, not what is measured)
-    env.setdefault("HEADLINE_TOPICS_ENCODER_CACHE", str(config.encoder_cache_dir()))
-    command = [
-        sys.executable,
-        "-m",
-        "classifier.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--models-dir",
-        str(models),
-        *(["--backend", backend] if backend else []),
-    ]
-    log = open(log_path, "w")  # noqa: SIM115 - stays open for the server's life
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def wait_ready(port: int, process: subprocess.Popen, timeout: float = 300) -> float:
-    """Seconds from now until /readyz answers 200 (call it right after starting the server)."""
-    started = time.monotonic()
-    deadline = started + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("GET", "/readyz")
-            if conn.getresponse().status == 200:
-                return time.monotonic() - started
-        except OSError:
-            pass
-        time.sleep(0.02)
-    raise RuntimeError("the server did not become ready")
-
-
-def worker_pids(master: int) -> list[int]:
-    pids = []
-    task_dir = Path(f"/proc/{master}/task")
-    for task in task_dir.iterdir() if task_dir.is_dir() else []:
-        children = (task / "children").read_text().split()
-        pids += [int(pid) for pid in children]
-    return pids
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def stop_server(process: subprocess.Popen, timeout: float = 30.0) -> int | None:
-    """SIGTERM, then SIGKILL to the server's own process group; returns its exit code."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the group this script started
-            process.wait(10)
-    return process.returncode
 
 
 # -- report --------------------------------------------------------------------------------------
@@ -366,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from classifier.config import available_cores, encoder_threads
-    from classifier.encoders.embedding import BACKENDS
+    from classifier.encoders import BACKENDS
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not backends or set(backends) - set(BACKENDS):

@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import machine_line, table  # noqa: E402
-from bench.service import (  # noqa: E402
+from bench.load import percentile  # noqa: E402
+from tests.support import (  # noqa: E402
     free_port,
-    percentile,
     private_store,
     start_server,
     wait_ready,
@@ -56,9 +56,9 @@ def rss_mb(pid: int) -> float:
 def train_second_version(models: Path) -> str:
     """A second model version (1 project row in 10, the served model's own encoder) to reload to
     mid-soak."""
-    from classifier.encoders.embedding import embedder_for
+    from classifier.encoders import embedder_for
     from classifier.topics.store import ModelStore
-    from tests.conftest import load_project_data, save_model
+    from tests.support import load_project_data, save_model
 
     rows = load_project_data()[3::10]
     texts = [r["headline"] for r in rows]
@@ -125,7 +125,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()
 
-    from tests.conftest import load_project_data
+    from tests.support import load_project_data
 
     headlines = [r["headline"] for r in load_project_data()]
     workdir = Path(tempfile.mkdtemp(prefix="soak-"))

@@ -110,7 +110,7 @@ class HashEmbedder:
     path = Path("/nonexistent/bench-hash")
 
     def info(self):
-        from classifier.encoders.embedding import EncoderInfo
+        from classifier.encoders import EncoderInfo
 
         return EncoderInfo(self.name, hashlib.sha256(b"bench-hash").hexdigest(), self.dimension)
 
@@ -128,7 +128,7 @@ class HashEmbedder:
 
 def child_fake(archive: str, output: str, store: str) -> None:
     """Run in a fresh process: tag with the stand-in encoder, print the summary as JSON."""
-    from classifier.tagging.tagger import tag_file
+    from classifier.tagging import tag_file
     from classifier.topics.store import ModelStore
 
     model = ModelStore(store).load(embedder=HashEmbedder())
@@ -218,7 +218,7 @@ def main() -> int:
         print(f"skipped: {SHARED} with cap_nyt_dev.csv and ag_news_test.csv is not here")
         return 0
     from classifier import config
-    from classifier.tagging.tagger import normalise_headline, tag_file
+    from classifier.tagging import normalise_headline, tag_file
     from classifier.topics.store import ModelStore
     from classifier.topics.training import train_model
 

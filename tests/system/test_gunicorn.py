@@ -21,11 +21,11 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.service import free_port, start_server, stop_server, wait_ready
-from classifier.encoders.embedding import embedder_for
+from classifier.encoders import embedder_for
 from classifier.topics.store import ModelStore
 from tests.conftest import ENCODER_CACHE_ENV, ROOT, load_project_data
-from tests.test_service import train_version
+from tests.service.support import train_version
+from tests.support import free_port, start_server, stop_server, wait_ready
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@
   names a whole version that loads;
 - a newly promoted version that is changed, truncated, missing a file or missing entirely is
   refused with a clear reason while the service keeps answering with the previous one
-  (tests/test_service.py covers a truncated head.npz; these are the other cases);
+  (tests/service/test_service_admin.py covers a broken head.npz; these are the other cases);
 - a tagging run SIGKILLed at random points and resumed, again and again: no row lost or doubled;
 - a full output disk (ENOSPC while writing a chunk) is a clear OSError and the run resumes to
   the same output as a run that never failed.
@@ -24,12 +24,16 @@ import time
 
 import pytest
 
+from classifier.tagging import tag_file
 from classifier.tagging.output import OutputTarget, partial_paths, read_state
-from classifier.tagging.tagger import tag_file
 from classifier.topics.store import ModelStore
 from tests.conftest import ROOT, FakeEmbedder, save_model
-from tests.test_service import ROWS, TOKEN, make_app
-from tests.test_tag import DRIVER, FAST_HEAD, _archive_rows, _read, _train, _write
+from tests.service.support import ROWS, TOKEN, make_app
+from tests.tagging.support import DRIVER, FAST_HEAD
+from tests.tagging.support import archive_rows as _archive_rows
+from tests.tagging.support import read_rows as _read
+from tests.tagging.support import train as _train
+from tests.tagging.support import write_rows as _write
 
 KILLS = 6  # SIGKILLs of the tagger
 TRAIN_KILLS = 8  # SIGKILLs of the trainer (cheaper: it restarts in about a second)
@@ -57,7 +61,7 @@ TRAINER = textwrap.dedent(
     from classifier.topics.store import ModelStore
     from classifier.topics.training import train_model
     from tests.conftest import FakeEmbedder, load_project_data
-    from tests.test_tag import FAST_HEAD
+    from tests.tagging.support import FAST_HEAD
 
     rows = load_project_data()[::40]
     texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]

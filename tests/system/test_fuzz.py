@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from classifier.service.state import EXTENSION
 from classifier.topics.store import ModelStore
 from tests.conftest import ENCODER_CACHE_ENV, FakeEmbedder
-from tests.test_service import ROWS, TOKEN, make_app, train_version
+from tests.service.support import ROWS, TOKEN, make_app, train_version
 
 CHECKS = [
     not_a_server_error,
