@@ -17,7 +17,7 @@ DEFAULT_C = 16.0
 # third of stories are international, each policy area a few percent, most are about none of the
 # four topics. A model trained on a balanced set is shifted to these shares so that its choices and
 # confidences hold on real streams (chosen with the development half of the NYT front-page set; see
-# the README). The shipped model is trained with `--priors news`.
+# docs/models.md). The shipped model is trained with `--priors news`.
 NEWS_PRIORS = {
     "geopolitics": 0.30,
     "health": 0.07,
@@ -38,8 +38,8 @@ def encoder_path() -> str | None:
 
 
 # The encoder backend new models are trained with, and so the one the service and the tagger use
-# by default (they follow the backend a model records). onnx-int8 is 2.5-6x faster than torch here
-# and keeps top topics on 98.5% of NYT headlines (bench/encode.py; README "Speed").
+# by default (they follow the backend a model records). onnx-int8 is 2-6x faster than torch, gives
+# the same integers on every CPU and keeps the top topic of ~99% of NYT headlines (docs/speed.md).
 DEFAULT_BACKEND = "onnx-int8"
 
 
