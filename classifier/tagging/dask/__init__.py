@@ -40,6 +40,7 @@ def _require_extra() -> None:
 _require_extra()
 
 from classifier.tagging.dask.engine import tag_dask  # noqa: E402 - only once the extra is there
+from classifier.tagging.dask.folder import is_tag_output_folder  # noqa: E402
 from classifier.tagging.dask.partitions import (  # noqa: E402
     Part,
     Plan,
@@ -55,6 +56,7 @@ __all__ = [
     "ModelSpec",
     "Part",
     "Plan",
+    "is_tag_output_folder",
     "plan_partitions",
     "read_part",
     "tag_dask",

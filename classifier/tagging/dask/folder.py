@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,13 +64,48 @@ def _frame_counters(table: pa.Table) -> Counters:
     return counters
 
 
+PART_NAME = re.compile(r"part-\d{5}\.parquet")
+
+
+def is_tag_output_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder a Dask tag run wrote: only its parts, each with our counters.
+
+    ``--force`` replaces such a folder and nothing else: a folder of the user's that happens to
+    sit where the output should go must never be deleted.
+    """
+    if not path.is_dir() or path.is_symlink():
+        return False
+    for entry in path.iterdir():
+        if not (entry.is_file() and PART_NAME.fullmatch(entry.name)):
+            return False
+        try:
+            metadata = pq.read_schema(entry).metadata or {}
+        except (OSError, pa.ArrowException):
+            return False
+        if SUMMARY_KEY not in metadata:
+            return False
+    return True
+
+
+def _check_replaceable(output: Path, force: bool) -> None:
+    if not output.exists() and not output.is_symlink():
+        return
+    if not is_tag_output_folder(output):
+        raise DataError(
+            f"{output} already exists and is not the output of a tag run: choose another "
+            "output (--force replaces only a folder that tag itself wrote)"
+        )
+    if not force:
+        raise DataError(f"{output} already exists; pass --force to replace it")
+
+
 def _staging_folder(run: DaskRun) -> tuple[Path, bool]:
     """The staging folder, fresh or resumed, and whether the run may replace an old output."""
     output, resume, force = run.output, run.resume, run.force
     staging = partial_paths(output).parts
     job_file = staging / JOB_FILE
-    if output.exists() and not force and not (resume and staging.is_dir()):
-        raise DataError(f"{output} already exists; pass --force to replace it")
+    if not (resume and staging.is_dir()):
+        _check_replaceable(output, force)
     if staging.is_dir() and resume:
         saved = json.loads(job_file.read_text()) if job_file.is_file() else {}
         if saved.get("job") != run.job:
@@ -123,9 +159,8 @@ def write_folder(run: DaskRun, pieces: list[Any]) -> tuple[Counters, int]:
 
 
 def _move_into_place(staging: Path, output: Path, *, replace: bool) -> None:
-    if output.exists():
-        if not replace:
-            raise DataError(f"{output} already exists; pass --force to replace it")
+    if output.exists() or output.is_symlink():
+        _check_replaceable(output, replace)  # again: something may have appeared meanwhile
         old = output.parent / f".{output.name}.old"
         shutil.rmtree(old, ignore_errors=True)
         os.replace(output, old)
