@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from classifier.errors import DataError
+from classifier.readers.records import check_header
 
 CLASH_SUFFIX = "_input"
 
@@ -91,9 +92,7 @@ class CsvRows:
     def __init__(self, header: list[str], text_column: str, reserved: set[str]) -> None:
         if not header:
             raise DataError("the CSV file has no header row")
-        if len(set(header)) != len(header):
-            dupes = sorted({h for h in header if header.count(h) > 1})
-            raise DataError(f"the CSV header repeats column(s) {', '.join(dupes)}")
+        check_header(header)
         if text_column not in header:
             raise DataError(
                 f"no {text_column!r} column; found {', '.join(header)} (choose one with --text-column)"

@@ -35,6 +35,14 @@ class Problem:
         return f"{self.file}: row {self.row}: {self.reason}"
 
 
+def check_header(header: list[str]) -> None:
+    """Refuse a CSV header that names a column twice: which of the two would be meant is a guess
+    (``csv.DictReader`` silently keeps the last), and a wrong guess trains a wrong model."""
+    if len(set(header)) != len(header):
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        raise DataError(f"the CSV header repeats column(s) {', '.join(repeated)}")
+
+
 def iter_records(
     path: str | os.PathLike[str], *, encoding: str = "utf-8-sig", required: tuple[str, ...] = ()
 ) -> Iterator[tuple[int, dict[str, object] | Problem]]:
@@ -51,6 +59,10 @@ def iter_records(
         return
     reader = csv.DictReader(text.splitlines(), delimiter=fmt.delimiter)
     columns = reader.fieldnames or []
+    try:
+        check_header(list(columns))
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from exc
     if missing := [c for c in required if c not in columns]:
         raise DataError(
             f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}"
