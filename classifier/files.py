@@ -16,6 +16,17 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def would_overwrite(output: Path, source: Path) -> bool:
+    """Whether writing ``output`` would replace ``source`` (the same file, by any path to it)."""
+    output, source = Path(output), Path(source)
+    if not (output.exists() and source.exists()):
+        return False
+    try:
+        return os.path.samefile(output, source)
+    except OSError:
+        return output.resolve() == source.resolve()
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from classifier.cli import _util
 from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, STORIES
 from classifier.errors import DataError
-from classifier.files import write_atomic
+from classifier.files import would_overwrite, write_atomic
 from classifier.readers.formats import is_record_file
 from classifier.readers.records import Problem, iter_lines, iter_records
 from classifier.text import headline_problem
@@ -101,6 +101,9 @@ def check_options(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None
 
     out_path = check_writable(args.out, args.force, "--out")
     plot_path = check_writable(args.plot, args.force, "--plot")
+    for what, target in (("--out", out_path), ("--plot", plot_path)):
+        if target is not None and args.input != "-" and would_overwrite(target, Path(args.input)):
+            raise ValueError(f"{what} would overwrite the input {args.input}; choose another file")
     if out_path is not None and out_path.suffix.lower() not in OUT_SUFFIXES:
         raise ValueError(f"--out must end in {', '.join(OUT_SUFFIXES)}; got {args.out}")
     if plot_path is not None and plot_path.suffix.lower() != ".png":

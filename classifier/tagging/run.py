@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import DataError
+from classifier.files import would_overwrite
 from classifier.readers.formats import FileFormat
 from classifier.tagging.results import TagResult, issue_kind
 
@@ -26,7 +27,7 @@ def check_paths(input_path: Path, output_path: Path) -> None:
     """Refuse a missing input, or an output that would overwrite it, before any work."""
     if not input_path.exists():
         raise DataError(f"{input_path}: no such file")
-    if output_path.exists() and output_path.resolve() == input_path.resolve():
+    if would_overwrite(output_path, input_path):
         raise DataError("the output would overwrite the input; choose another output file")
 
 

@@ -143,3 +143,15 @@ def test_level_choices_come_from_the_one_level_list():
     for level in LEVELS:
         assert parser.parse_args(["cluster", "in.csv", "--level", level]).level == level
     assert parser.parse_args(["tag", "in.csv", "out.csv", "--clusters"]).clusters == LEVELS[0]
+
+
+def test_cli_out_never_overwrites_the_input_even_with_force(tmp_path, capsys, use_fake_model):
+    """``cluster IN --out IN --force`` once replaced the input with its clusters (issue 19 #11)."""
+    source = headlines_csv(tmp_path)
+    before = source.read_bytes()
+    alias = tmp_path / "alias.csv"
+    alias.symlink_to(source)
+    for out in (source, alias):
+        code, _, err = run(capsys, source, "--out", out, "--force")
+        assert code == 2 and "would overwrite the input" in err and "Traceback" not in err
+    assert source.read_bytes() == before
