@@ -12,13 +12,35 @@ from collections.abc import Sequence
 from classifier.errors import InputError
 
 
+def is_clean_text(text: str) -> bool:
+    """False for strings holding undecodable bytes (lone surrogates, as Python decodes a command
+    line argument or a line of stdin that is not valid UTF-8): no encoder can take them."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def headline_problem(value: object) -> str | None:
-    """Why ``value`` is not a usable headline (``"not text"``, ``"empty"``), or None."""
+    """Why ``value`` is not a usable headline (``"not text"``, ``"empty"``, ``"not UTF-8"``), or
+    None."""
     if not isinstance(value, str):
         return "not text"
     if not value.strip():
         return "empty"
+    if not is_clean_text(value):
+        return "not UTF-8"
     return None
+
+
+PROBLEM_WORDS = {
+    "not text": "is not text",
+    "empty": "is empty or only whitespace",
+    "not UTF-8": "is not valid UTF-8 (it holds undecodable bytes)",
+}
 
 
 def check_headlines(texts: Sequence[object]) -> list[str]:
@@ -33,5 +55,5 @@ def check_headlines(texts: Sequence[object]) -> list[str]:
         if problem == "not text":
             raise InputError(f"headline {i} is {type(text).__name__}, not text")
         if problem:
-            raise InputError(f"headline {i} is empty or only whitespace")
+            raise InputError(f"headline {i} {PROBLEM_WORDS[problem]}")
     return clean  # type: ignore[return-value]

@@ -65,6 +65,8 @@ def _keep(out: Headlines, source: str, number: int, value: object, what: str) ->
     problem = headline_problem(value)
     if problem == "not text":
         out.problems.append(Problem(source, number, f"{what} is not text"))
+    elif problem == "not UTF-8":
+        out.problems.append(Problem(source, number, f"{what} is not valid UTF-8"))
     elif problem is not None:
         out.problems.append(Problem(source, number, f"empty {what}"))
     else:

@@ -13,12 +13,22 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from classifier.cli import _util
-from classifier.text import headline_problem
+from classifier.text import PROBLEM_WORDS, headline_problem
 
 if TYPE_CHECKING:
     from classifier.topics.model import TopicModel
 
 UNUSABLE = "empty or whitespace-only headline"
+
+
+def _reason(text: str) -> str:
+    problem = headline_problem(text)
+    return UNUSABLE if problem == "empty" else f"the headline {PROBLEM_WORDS[str(problem)]}"
+
+
+def _shown(text: str) -> str:
+    """The text as typed, with undecodable bytes shown as U+FFFD so the line stays valid JSON."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def predict_lines(
@@ -35,7 +45,7 @@ def predict_lines(
             if i in by_index:
                 yield {"headline": text, **by_index[i].to_dict()}, True
             else:
-                yield {"headline": text, "line": i, "error": UNUSABLE}, False
+                yield {"headline": _shown(text), "line": i, "error": _reason(text)}, False
         batch.clear()
 
     for i, text in enumerate(texts, start=1):
@@ -46,7 +56,12 @@ def predict_lines(
 
 
 def _stdin_lines() -> Iterator[str]:
-    for line in sys.stdin:
+    """Lines of stdin as UTF-8; a line with undecodable bytes is kept (and answered with why),
+    not allowed to end the stream with a traceback."""
+    binary = getattr(sys.stdin, "buffer", None)  # None when stdin was replaced by a text stream
+    for line in binary if binary is not None else sys.stdin:
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", "surrogateescape")
         yield line.rstrip("\r\n")
 
 

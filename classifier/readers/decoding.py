@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from classifier.errors import DataError
+from classifier.text import is_clean_text
 
 
 def decode(raw: bytes, encoding: str, source: str | os.PathLike[str]) -> str:
@@ -33,17 +34,6 @@ def read_text(path: str | os.PathLike[str], encoding: str) -> str:
     if not Path(path).is_file():
         raise DataError(f"{path}: no such file")
     return decode(Path(path).read_bytes(), encoding, path)
-
-
-def is_clean_text(text: str) -> bool:
-    """False for strings holding undecodable bytes (lone surrogates)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def clean_text(text: str) -> str:

@@ -86,7 +86,7 @@ class Headline:
         problem = headline_problem(value)
         if problem == "not text":
             return invalid(f"{name!r} must be a string, not {json_type(value)}", name)
-        if problem is not None:
+        if problem == "empty":
             return invalid(f"{name!r} is empty or only whitespace", name)
         length = len(value)  # type: ignore[arg-type]  # headline_problem found text
         if length > self.max_chars:

@@ -18,10 +18,9 @@ import numpy as np
 
 from classifier.encoders.cache import EmbeddingCache, text_key
 from classifier.readers.chunks import MISSING, Chunk
-from classifier.readers.decoding import is_clean_text
 from classifier.tagging.defaults import DEFAULT_MEMO_SIZE
 from classifier.tagging.results import TagResult
-from classifier.text import headline_problem
+from classifier.text import headline_problem, is_clean_text
 
 if TYPE_CHECKING:
     from classifier.topics.model import TopicModel

@@ -44,3 +44,23 @@ def test_shipped_model_is_current_and_answers(real_embedder):
     predictions = model.predict(list(cases))
     assert [p.topic for p in predictions] == list(cases.values())
     assert all(p.confidence > 0.5 for p in predictions)
+
+
+def test_undecodable_bytes_get_an_answer_and_the_other_headlines_theirs(tmp_path):
+    """A Latin-1 byte on stdin or in an argument once ended predict in a traceback, and the
+    other headlines of its batch got no output (issue 19 #4)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "classifier.cli", "predict"]
+    stdin = b"Tariffs on steel rise\nCaf\xe9 owners protest sugar tax\nMeasles cases climb\n"
+    arg = b"Caf\xe9 owners protest".decode("utf-8", "surrogateescape")  # as Python reads argv
+    for extra, data in (([], stdin), ([arg, "Tariffs on steel rise"], b"")):
+        done = subprocess.run(command + extra, input=data, capture_output=True, cwd=ROOT)
+        assert b"Traceback" not in done.stderr and done.returncode == 1
+        lines = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+        assert len(lines) == (len(extra) or 3)  # one answer per headline, none lost
+        bad = [line for line in lines if "error" in line]
+        assert len(bad) == 1 and "not valid UTF-8" in bad[0]["error"]
+        assert bad[0]["headline"].startswith("Caf\ufffd owners")
+        assert all("topic" in line for line in lines if "error" not in line)
