@@ -23,11 +23,21 @@ __all__ = ["EXPECTED_ERRORS", "build_parser", "main"]
 COMMANDS = (train, models, evaluate, predict, serve, cluster, tag, export)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("headline-topics")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="headline-topics", description="Tell what news headlines are about."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     add = command_adder(sub)
     for command in COMMANDS:

@@ -80,7 +80,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    name = _util.store_from(args).promote(args.version)
+    # a tab-completed version folder ends in a slash: the name is the same
+    name = _util.store_from(args).promote(args.version.rstrip("/"))
     _util.emit(f"current model is now {name}")
     return 0
 

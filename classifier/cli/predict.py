@@ -66,6 +66,7 @@ def _stdin_lines() -> Iterator[str]:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    _util.require_at_least_one(args, "batch_size", show_value=True)
     model = _util.load_model(args)
     texts: Iterable[str] = args.headlines if args.headlines else _stdin_lines()
     failed = 0
@@ -82,4 +83,6 @@ def register(add: _util.AddCommand) -> None:
     predict = add("predict", cmd_predict, "label headlines given as arguments or lines on stdin")
     predict.add_argument("headlines", nargs="*")
     predict.add_argument("--model", help="version (default: current)")
-    predict.add_argument("--batch-size", type=int, default=64)
+    predict.add_argument(
+        "--batch-size", type=int, default=64, help="headlines encoded at a time (default 64)"
+    )

@@ -67,6 +67,8 @@ class ModelStore:
 
     def versions(self) -> list[str]:
         if not self.root.is_dir():
+            if self.root.exists():
+                raise ModelError(f"{self.root} is not a folder; name the folder of model versions")
             return []
         return sorted(
             p.name
