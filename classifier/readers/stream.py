@@ -322,6 +322,8 @@ def open_reader(path: str | os.PathLike[str], *, text_column: str, reserved: set
     names are renamed (``topic`` -> ``topic_input``) instead of being overwritten.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; name a CSV, JSONL or Parquet file")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     fmt = detect_format(path)

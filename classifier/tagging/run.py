@@ -25,6 +25,8 @@ ProgressCallback = Callable[[int, int | None], None]  # (rows done, estimated to
 
 def check_paths(input_path: Path, output_path: Path) -> None:
     """Refuse a missing input, or an output that would overwrite it, before any work."""
+    if input_path.is_dir():
+        raise DataError(f"{input_path} is a folder; name a CSV, JSONL or Parquet file")
     if not input_path.exists():
         raise DataError(f"{input_path}: no such file")
     if would_overwrite(output_path, input_path):

@@ -172,3 +172,17 @@ def test_the_light_readers_import_neither_numpy_nor_pyarrow():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_folder_given_as_input_is_named_as_a_folder(tmp_path):
+    """It was reported as 'no such file' (issue 19, smaller items)."""
+    from classifier.errors import DataError
+    from classifier.readers.stream import open_reader
+    from classifier.tagging.run import check_paths
+
+    with pytest.raises(DataError, match="is a folder; name a CSV, JSONL or Parquet file"):
+        check_paths(tmp_path, tmp_path / "out.csv")
+    with pytest.raises(DataError, match="is a folder"):
+        open_reader(tmp_path, text_column="headline", reserved=set())
+    with pytest.raises(DataError, match="no such file"):
+        check_paths(tmp_path / "absent.csv", tmp_path / "out.csv")
