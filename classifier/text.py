@@ -24,12 +24,25 @@ def is_clean_text(text: str) -> bool:
     return True
 
 
+# Characters that show nothing: a headline of only these and white space is empty, whatever its
+# length (zero-width space, non-joiner and joiner, word joiner, byte order mark, NUL, soft hyphen).
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\x00\u00ad"
+_HIDE = dict.fromkeys(map(ord, INVISIBLE))
+# The same rule as a JSON Schema pattern, for the OpenAPI document: at least one visible character.
+VISIBLE_PATTERN = "[^\\s" + "".join(f"\\u{ord(c):04x}" for c in INVISIBLE) + "]"
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader could see: white space and :data:`INVISIBLE` characters only."""
+    return not text.strip() or not text.translate(_HIDE).strip()
+
+
 def headline_problem(value: object) -> str | None:
     """Why ``value`` is not a usable headline (``"not text"``, ``"empty"``, ``"not UTF-8"``), or
     None."""
     if not isinstance(value, str):
         return "not text"
-    if not value.strip():
+    if is_blank(value):
         return "empty"
     if not is_clean_text(value):
         return "not UTF-8"

@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from classifier.service.errors import ApiError
-from classifier.text import headline_problem
+from classifier.text import VISIBLE_PATTERN, headline_problem
 
 JSON_TYPES = {
     str: "string",
@@ -96,7 +96,12 @@ class Headline:
         return invalid(f"{name!r} is not valid Unicode text (it contains a lone surrogate)", name)
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "minLength": 1, "maxLength": self.max_chars, "pattern": r"\S"}
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": self.max_chars,
+            "pattern": VISIBLE_PATTERN,
+        }
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ def test_many_headlines_come_back_in_order_from_one_version(app, client):
 BAD_BODIES = [
     ({"headline": ""}, "'headline' is empty or only whitespace", "headline"),
     ({"headline": " \t\n "}, "'headline' is empty or only whitespace", "headline"),
+    # invisible characters alone were once 'other' at 91% (issue 19)
+    ({"headline": "\u200b"}, "'headline' is empty or only whitespace", "headline"),
+    ({"headline": "\ufeff \u200d"}, "'headline' is empty or only whitespace", "headline"),
+    ({"headline": "\u0000"}, "'headline' is empty or only whitespace", "headline"),
     ({"headline": 42}, "'headline' must be a string, not number", "headline"),
     ({"headline": None}, "'headline' must be a string, not null", "headline"),
     ({"headline": ["a"]}, "'headline' must be a string, not array", "headline"),
