@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger(__name__)
 
 DEFAULT_TOPICS = ("geopolitics", "health", "immigration", "other", "trade")
 
@@ -72,8 +74,18 @@ def encoder_threads(
     Workers x threads above the core count made two torch workers collapse to 8 requests/s here:
     the threads preempt each other instead of computing.
     """
-    if requested is not None:
-        if requested < 1:
-            raise ValueError(f"encoder threads must be at least 1, not {requested}")
-        return requested
-    return max(1, (cores or available_cores()) // max(1, workers))
+    cores = cores or available_cores()
+    workers = max(1, workers)
+    if requested is not None and requested < 1:
+        raise ValueError(f"encoder threads must be at least 1, not {requested}")
+    threads = requested if requested is not None else max(1, cores // workers)
+    if workers * threads > cores:
+        logger.warning(
+            "%d worker(s) x %d encoder threads = %d threads on %d cores: they will compete, "
+            "and every call gets slower (leave the thread count unset for one per core)",
+            workers,
+            threads,
+            workers * threads,
+            cores,
+        )
+    return threads

@@ -168,14 +168,6 @@ def _serve(args: argparse.Namespace, multiproc_dir: str | None) -> int:
     threads = config.encoder_threads(
         args.workers, args.encoder_threads or settings.encoder_threads, cores=cores
     )
-    if args.workers * threads > cores:
-        logger.warning(
-            "%d workers x %d encoder threads = %d threads on %d cores: they will compete",
-            args.workers,
-            threads,
-            args.workers * threads,
-            cores,
-        )
     # fail here, with one clean line, rather than in every worker with a traceback
     store = ModelStore(settings.models_dir)
     version = store.resolve(settings.model_version)
