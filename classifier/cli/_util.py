@@ -79,14 +79,29 @@ def command_adder(sub: argparse._SubParsersAction) -> AddCommand:
     return add
 
 
-def positive_number(text: str) -> float:
-    """An argparse type: a finite number above zero (``0``, ``-1``, ``inf`` and ``nan`` are not)."""
+def _finite(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above zero (``0``, ``-1``, ``inf`` and ``nan`` are not)."""
+    value = _finite(text)
+    if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text}")
+    return value
+
+
+def non_negative_number(text: str) -> float:
+    """An argparse type: a finite number of at least zero (``-1``, ``inf`` and ``nan`` are not)."""
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
 
 

@@ -99,7 +99,7 @@ def register(add: _util.AddCommand) -> None:
     )
     tag.add_argument(
         "--checkpoint-every",
-        type=float,
+        type=_util.non_negative_number,
         default=1.0,
         metavar="SECONDS",
         help="local engine: save a resume point at most this often (default 1; 0: every chunk)",
@@ -207,6 +207,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
         "cluster_sample",
         "encoder_threads",
     )
+    if args.cluster_sample < 2:
+        raise ValueError(
+            f"--cluster-sample must be at least 2 (a fit needs two headlines), not {args.cluster_sample}"
+        )
     if args.resume and args.force:
         raise ValueError("--resume and --force contradict each other: pick one")
     if args.engine == "local" and args.scheduler:

@@ -155,3 +155,15 @@ def test_cli_out_never_overwrites_the_input_even_with_force(tmp_path, capsys, us
         code, _, err = run(capsys, source, "--out", out, "--force")
         assert code == 2 and "would overwrite the input" in err and "Traceback" not in err
     assert source.read_bytes() == before
+
+
+def test_cli_outputs_get_ordinary_permissions(tmp_path, capsys, use_fake_model):
+    """--out and --plot files were 0600 (a temporary file's mode) before they went through
+    files.write_atomic (issue 19, smaller items)."""
+    import stat
+
+    source = headlines_csv(tmp_path)
+    out, plot = tmp_path / "clusters.csv", tmp_path / "map.png"
+    code, _, _ = run(capsys, source, "--out", out, "--plot", plot)
+    assert code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE(plot.stat().st_mode) == 0o644
