@@ -10,16 +10,26 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from classifier.clustering.keywords import cluster_keywords
 
-if TYPE_CHECKING:  # pragma: no cover
-    from classifier.clustering.estimator import HeadlineClusterer
-
 N_REPRESENTATIVES = 3
+
+
+class FittedClusters(Protocol):
+    """What :func:`describe` reads of a fitted clusterer (``HeadlineClusterer`` is one); a
+    protocol, so that this module does not import the estimator that imports it."""
+
+    level: str
+    labels_: np.ndarray
+    clusters_: list[ClusterSummary]
+    n_clusters_: int
+    sampled_: bool
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]: ...
 
 
 class TopicSource(Protocol):
@@ -101,7 +111,7 @@ def summarise(
     return summaries
 
 
-def describe(clusterer: HeadlineClusterer, *, model: TopicSource | None = None) -> dict[str, Any]:
+def describe(clusterer: FittedClusters, *, model: TopicSource | None = None) -> dict[str, Any]:
     """The JSON answer for a fitted clusterer: clusters first, then one label per headline.
 
     With the topic ``model``, every cluster's ``topic_shares`` lists all of the model's topics
