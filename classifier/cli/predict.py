@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from classifier.cli import _util
+from classifier.readers.decoding import clean_text
 from classifier.text import PROBLEM_WORDS, headline_problem
 
 if TYPE_CHECKING:
@@ -24,11 +25,6 @@ UNUSABLE = "empty or whitespace-only headline"
 def _reason(text: str) -> str:
     problem = headline_problem(text)
     return UNUSABLE if problem == "empty" else f"the headline {PROBLEM_WORDS[str(problem)]}"
-
-
-def _shown(text: str) -> str:
-    """The text as typed, with undecodable bytes shown as U+FFFD so the line stays valid JSON."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def predict_lines(
@@ -45,7 +41,7 @@ def predict_lines(
             if i in by_index:
                 yield {"headline": text, **by_index[i].to_dict()}, True
             else:
-                yield {"headline": _shown(text), "line": i, "error": _reason(text)}, False
+                yield {"headline": clean_text(text), "line": i, "error": _reason(text)}, False
         batch.clear()
 
     for i, text in enumerate(texts, start=1):

@@ -64,3 +64,18 @@ def test_undecodable_bytes_get_an_answer_and_the_other_headlines_theirs(tmp_path
         assert len(bad) == 1 and "not valid UTF-8" in bad[0]["error"]
         assert bad[0]["headline"].startswith("Caf\ufffd owners")
         assert all("topic" in line for line in lines if "error" not in line)
+
+
+def test_a_lone_surrogate_that_no_codec_escapes_is_answered_not_raised():
+    """JSON or a Python caller can hand over "\\ud800", which surrogateescape cannot encode."""
+    from classifier.cli.predict import predict_lines
+
+    class NoCalls:
+        def predict(self, texts):
+            assert texts == [], texts
+            return []
+
+    ((answer, ok),) = predict_lines(NoCalls(), ["\ud800 owners protest"], batch_size=8)
+    assert not ok and "not valid UTF-8" in answer["error"]
+    assert answer["headline"] == "? owners protest"  # readers.decoding.clean_text's stand-in
+    json.dumps(answer, ensure_ascii=False).encode("utf-8")  # a line that can be written
