@@ -51,15 +51,6 @@ def ref(name: str) -> dict[str, str]:
 
 
 # -- fields ----------------------------------------------------------------------------------
-def _encodable(text: str) -> bool:
-    """False for text with a lone surrogate (JSON can carry one; UTF-8 cannot)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class Headline:
     """One headline: a non-blank string of valid Unicode no longer than ``max_chars``."""
@@ -75,9 +66,8 @@ class Headline:
         """
         if (
             isinstance(value, str)
-            and headline_problem(value) is None
+            and headline_problem(value) is None  # also refuses lone surrogates (not UTF-8)
             and len(value) <= self.max_chars
-            and (value.isascii() or _encodable(value))
         ):
             return value
         raise self._refusal(value, name if index is None else f"{name}[{index}]")
