@@ -34,7 +34,12 @@ VISIBLE_PATTERN = "[^\\s" + "".join(f"\\u{ord(c):04x}" for c in INVISIBLE) + "]"
 
 def is_blank(text: str) -> bool:
     """Nothing a reader could see: white space and :data:`INVISIBLE` characters only."""
-    return not text.strip() or not text.translate(_HIDE).strip()
+    stripped = text.strip()
+    if not stripped:
+        return True
+    if stripped[0] not in INVISIBLE:  # nearly every headline: decided without a copy
+        return False
+    return not stripped.translate(_HIDE).strip()
 
 
 def headline_problem(value: object) -> str | None:
