@@ -39,12 +39,38 @@ def evaluation_report(result: dict[str, Any]) -> list[str]:
         f"calibration error (ECE) {result['ece']:.4f}"
     )
     lines.append(_util.per_class_table(result["per_class"]))
+    if "multi_topic" in result:
+        lines.extend(multi_topic_report(result["multi_topic"]))
     labels = result["confusion_matrix"]["labels"]
     width = max(len(label) for label in labels) + 2
     lines.append("confusion matrix (rows: true, columns: predicted)")
     lines.append(" " * width + "".join(f"{label[:10]:>12}" for label in labels))
     for label, row in zip(labels, result["confusion_matrix"]["matrix"], strict=True):
         lines.append(f"{label:<{width}}" + "".join(f"{v:>12}" for v in row))
+    return lines
+
+
+def multi_topic_report(multi: dict[str, Any]) -> list[str]:
+    """Scores of the whole ``topics`` lists, for files with several topics on a row."""
+    second = multi["second_topics"]
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.4f}"
+
+    lines = [
+        f"topics lists ({multi['rows_with_several_topics']} of {multi['n']} rows have several "
+        f"topics): example-based F1 {multi['example_f1']:.4f}  exact set {multi['exact_set']:.4f}",
+        f"second topics: recall {share(second['recall'])} of {second['true']}, precision "
+        f"{share(second['precision'])} of {second['listed']} listed; single-topic rows kept "
+        f"single {share(multi['single_topic_kept_single'])}",
+        "per topic, does it apply:",
+        f"{'topic':<14}{'precision':>10}{'recall':>10}{'f1':>10}{'ECE':>10}{'support':>10}",
+    ]
+    for label, row in multi["per_topic"].items():
+        lines.append(
+            f"{label:<14}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1']:>10.4f}"
+            f"{share(row.get('ece')):>10}{row['support']:>10}"
+        )
     return lines
 
 

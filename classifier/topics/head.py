@@ -142,15 +142,24 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
         )
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, sample_weight=None):
         """Fit on all rows; held-out scores for calibration come from cross-validation.
 
         ``groups`` (optional, one label per row) names where each row came from — a source, a
         writer, a period. Folds then hold out whole groups, so the temperature and the recorded
         scores reflect headlines from a source the model has not seen, which is how it will be
         used; rows from one source are more alike than rows of a real stream.
+
+        ``sample_weight`` lets a headline about two topics count as half a row of each (one row
+        per topic, weight 1/2, same group), which teaches the head that such a headline is
+        between the two instead of forcing it into its first topic.
         """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        row_weight = (
+            np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+        )
+        if row_weight.shape != (X.shape[0],) or np.any(row_weight < 0):
+            raise ValueError("sample_weight must be one non-negative number per row")
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -158,13 +167,14 @@ class TopicHead(ClassifierMixin, BaseEstimator):
                 "training needs at least two classes (topics); the data has only one class: "
                 f"{self.classes_[0]!r}"
             )
-        counts = np.bincount(y_index)
+        counts = np.bincount(y_index, weights=row_weight)
         shift, weights = self._prior_shift(counts, y_index)
-        self.cv_, splits = self._splits(X, y_index, counts, groups)
+        weights = weights * row_weight
+        self.cv_, splits = self._splits(X, y_index, np.bincount(y_index), groups)
         if splits:
             logits = np.zeros((X.shape[0], len(self.classes_)))
             for train, test in splits:
-                part = self._linear().fit(X[train], y_index[train])
+                part = self._linear().fit(X[train], y_index[train], sample_weight=row_weight[train])
                 logits[test] = _logits(part, X[test])
             self.temperature_ = fit_temperature(logits, y_index, weights, shift)
             self.oof_proba_ = softmax(logits / self.temperature_ + shift, axis=1)
@@ -178,7 +188,7 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             self.oof_proba_ = None
             self.oof_weights_ = None
             self.thresholds_ = np.full(len(self.classes_), 0.5)
-        final = self._linear().fit(X, y_index)
+        final = self._linear().fit(X, y_index, sample_weight=row_weight)
         coef, intercept = final.coef_, final.intercept_
         if len(self.classes_) == 2:  # sklearn keeps one row for two classes; store both logits
             coef = np.vstack([-coef[0] / 2, coef[0] / 2])
