@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from flask import Request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from classifier.service.errors import ApiError
 
@@ -22,6 +22,20 @@ def _refuse_constant(name: str) -> float:
 
 
 def read_body(request: Request) -> bytes:
+    """The raw body; 408 when it stops arriving (under gunicorn, see :mod:`.worker`)."""
+    try:
+        return _read_body(request)
+    except (ClientDisconnected, TimeoutError) as exc:
+        if not isinstance(exc, TimeoutError) and not isinstance(exc.__context__, TimeoutError):
+            raise  # the client went away: werkzeug's 400
+        raise ApiError(
+            408,
+            "request_timeout",
+            "the request body stopped arriving before its declared length; send it whole",
+        ) from None
+
+
+def _read_body(request: Request) -> bytes:
     """The raw body, refusing (413) one over MAX_CONTENT_LENGTH even when sent chunked.
 
     With a Content-Length, Werkzeug refuses an oversized body before reading it. A chunked body
