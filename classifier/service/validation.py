@@ -15,6 +15,7 @@ from flask import Request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from classifier.service.errors import ApiError
+from classifier.service.fields import TooLongNumber
 
 
 def _refuse_constant(name: str) -> float:
@@ -71,7 +72,7 @@ def json_body(request: Request) -> Any:
     if not raw.strip():
         raise ApiError(400, "malformed_json", "the request body is empty; expected a JSON object")
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant, parse_int=TooLongNumber.parse)
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the body is not UTF-8 encoded JSON") from None
     except json.JSONDecodeError as exc:
