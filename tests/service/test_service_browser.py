@@ -1,8 +1,9 @@
 """The page end to end in a real headless Chromium, served by a real werkzeug server.
 
 The app runs on 127.0.0.1 and Selenium drives Debian's ``chromium``: paste headlines, read the
-table, sort and filter, open the clusters, download the CSV, and provoke an over-long-headline
-error. It skips when chromium, chromedriver or selenium is absent. Run as a module, it takes the
+table, sort and filter, open the clusters, read the Model tab's measured figures, download the
+CSV, tag a batch with one over-long line, and upload a CSV whose other columns, skipped rows and
+formula-like cells must come through to the download. It skips when chromium, chromedriver or selenium is absent. Run as a module, it takes the
 README's picture: ``python -m tests.service.test_service_browser docs/screenshot.png``.
 """
 
@@ -24,11 +25,14 @@ from werkzeug.serving import make_server
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
 from classifier.topics.store import ModelStore
-from tests.conftest import FakeEmbedder, save_model
+from classifier.topics.training import train_model
+from tests.conftest import FakeEmbedder
 from tests.service.support import PAGE_HEADLINES, ROWS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+# what a manifest records of a measurement on real headlines (made-up figures, for the page)
+REAL_EVALUATION = {"name": "cap_nyt_dev.csv", "n": 13774, "macro_f1": 0.7, "accuracy": 0.8123}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,9 @@ def page_store(tmp_path_factory) -> Path:
     rows = ROWS[::20]
     texts = [r["headline"] for r in rows]
     labels = [r["topic"] for r in rows]
-    save_model(ModelStore(root), texts, labels, FakeEmbedder(), version="v1")
+    model, manifest = train_model(texts, labels, FakeEmbedder(), source="test")
+    manifest.update(version="v1", evaluation=REAL_EVALUATION)
+    ModelStore(root).save(model, manifest, promote=True)
     return root
 
 
@@ -211,6 +217,7 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tm
         "confidence",
         "also_about",
         *(f"score_{label}" for label in labels),
+        "problem",
     ]
     by_headline = {r["headline"]: r for r in downloaded}
     assert set(by_headline) == set(PAGE_HEADLINES)
@@ -260,14 +267,46 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tm
     heat_cells = driver.find_elements(By.CSS_SELECTOR, "#confusion td")
     assert len(heat_cells) == len(labels) ** 2
     assert len(driver.find_elements(By.CSS_SELECTOR, "#f1-table tbody tr")) == len(labels)
+    # the measured figures: cross-validated, and on real headlines as the manifest records them
+    quality = [
+        [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
+        for row in driver.find_elements(By.CSS_SELECTOR, "#quality-table tbody tr")
+    ]
+    metrics = page_client.get("/v1/model").get_json()["metrics"]
+    assert quality == [
+        [
+            "Cross-validated on the training data",
+            str(metrics["n"]),
+            f"{metrics['macro_f1']:.4f}",
+            f"{metrics['accuracy']:.4f}",
+            f"{metrics['ece']:.4f}",
+        ],
+        ["Real headlines: cap_nyt_dev.csv", "13774", "0.7000", "0.8123", "—"],
+    ]
+    assert "as recorded in its manifest" in driver.find_element(By.ID, "quality-note").text
+    # a manifest that records none says so
+    driver.execute_script(
+        "renderModel(Object.assign({}, arguments[0], {evaluation: undefined}))",
+        page_client.get("/v1/model").get_json(),
+    )
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#quality-table tbody tr")) == 1
+    assert "No measurement on real headlines" in driver.find_element(By.ID, "quality-note").text
 
-    # an over-long headline: the API's refusal, in words, next to the input, naming the line
+    # an over-long headline: the good lines are tagged, the long one is marked, nothing fails
     driver.find_element(By.ID, "tab-results").click()
-    paste_and_tag(driver, "A fine headline\n" + "x" * 1500)
+    paste_and_tag(driver, "A fine headline\n" + "x" * 1500 + "\nAnother fine headline")
+    status = driver.find_element(By.ID, "status")
+    wait_for(lambda: "Tagged 2 of 3 headlines" in status.text, what="the partial tagging")
+    assert status.text == (
+        "Tagged 2 of 3 headlines; not tagged: line 2 "
+        "(over-long: this headline is 1500 characters long; the limit is 1000)."
+    )
     error = driver.find_element(By.ID, "input-error")
-    wait_for(error.is_displayed, what="the error message")
-    assert error.text == "Line 2: this headline is 1500 characters long; the limit is 1000"
-    assert len(table_rows(driver)) == len(PAGE_HEADLINES), "the earlier results stay"
+    assert not error.is_displayed()
+    topics = {r["index"]: r["topic"] for r in table_rows(driver)}
+    assert topics["2"] == "over-long" and topics["1"] in labels and topics["3"] in labels
+    marked = driver.find_elements(By.CSS_SELECTOR, '#results tbody tr[data-problem="over-long"]')
+    assert len(marked) == 1 and "Not tagged: this headline is 1500 characters" in marked[0].text
 
     # a CSV file with a headline column, chosen through the file input
     upload = tmp_path / "upload.csv"
@@ -280,6 +319,7 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tm
     upload.write_text(buffer.getvalue(), encoding="utf-8")
     driver.find_element(By.ID, "csv-file").send_keys(str(upload))
     wait_for(lambda: "Read 6 headlines" in driver.find_element(By.ID, "status").text)
+    assert "skipped" not in driver.find_element(By.ID, "status").text
     assert not error.is_displayed()
     driver.find_element(By.ID, "tag-button").click()
     wait_for(lambda: len(table_rows(driver)) == 6, what="the CSV's results")
@@ -287,6 +327,94 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tm
 
     driver.save_screenshot(str(tmp_path / "page.png"))
     assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def read_download(driver) -> list[list[str]]:
+    target = driver.downloads / "headline-topics.csv"
+    wait_for(target.exists, what="the downloaded CSV")
+    wait_for(lambda: target.stat().st_size > 0 and target.read_bytes().endswith(b"\r\n"))
+    with target.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_an_uploaded_file_keeps_its_columns_and_says_what_it_skipped(
+    browser, live_url, page_client, tmp_path
+):
+    """Issue 19: the download lost the file's other columns, skipped rows silently, failed the
+    whole batch for one over-long line, and wrote formula-like cells as they were."""
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(live_url + "/")
+    wait_for(lambda: "v1" in driver.find_element(By.ID, "model-line").text, what="the model")
+    upload = tmp_path / "archive.csv"
+    rows = [
+        ["id", "date", "Headline", "topic"],  # a labelled file: its own topic column stays
+        ["a1", "2024-01-02", PAGE_HEADLINES[0], "trade"],
+        ["a2", "2024-01-03", "", "health"],  # no headline: skipped, and said so
+        ["a3", "2024-01-04", '=HYPERLINK("http://x","click")', "other"],
+        ["a4", "2024-01-05"],  # too few fields: skipped
+        ["@a5", "-1", "y" * 1200, "other"],  # over-long: marked, the others still tagged
+        ["a6", "+2024", PAGE_HEADLINES[1], "health"],
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    upload.write_text(buffer.getvalue(), encoding="utf-8")
+    driver.find_element(By.ID, "csv-file").send_keys(str(upload))
+    status = driver.find_element(By.ID, "status")
+    wait_for(lambda: "Read 4 headlines" in status.text, what="the file")
+    assert status.text.startswith(
+        "Read 4 headlines from archive.csv; skipped 2 rows (1 with no headline, "
+        "1 with a different number of fields than the header)."
+    )
+    driver.find_element(By.ID, "tag-button").click()
+    wait_for(lambda: "Tagged 3 of 4" in status.text, what="the tagging")
+    assert "line 3 (over-long: this headline is 1200 characters long" in status.text
+    assert status.text.endswith(
+        "From archive.csv: skipped 2 rows (1 with no headline, "
+        "1 with a different number of fields than the header)."
+    )
+
+    driver.find_element(By.ID, "download-button").click()
+    header, *lines = read_download(driver)
+    labels = list(page_client.get("/v1/model").get_json()["labels"])
+    assert header == [
+        "id",
+        "date",
+        "Headline",
+        "topic",
+        "predicted_topic",
+        "confidence",
+        "also_about",
+        *(f"score_{label}" for label in labels),
+        "problem",
+    ]
+    assert [line[:4] for line in lines] == [
+        ["a1", "2024-01-02", PAGE_HEADLINES[0], "trade"],
+        # formula-like cells start with a quote (OWASP's advice), the rest is as it was
+        ["a3", "2024-01-04", '\'=HYPERLINK("http://x","click")', "other"],
+        ["'@a5", "'-1", "y" * 1200, "other"],
+        ["a6", "'+2024", PAGE_HEADLINES[1], "health"],
+    ]
+    expected = page_client.post(
+        "/v1/predict", json={"headlines": [PAGE_HEADLINES[0], rows[3][2], PAGE_HEADLINES[1]]}
+    ).get_json()["predictions"]
+    tagged = [lines[0], lines[1], lines[3]]
+    assert [line[4] for line in tagged] == [p["topic"] for p in expected]
+    assert all(line[-1] == "" for line in tagged)
+    assert lines[2][4:7] == ["", "", ""]
+    assert lines[2][-1].startswith("over-long: this headline is 1200 characters long")
+
+    # once the box is edited, its lines are no longer the file's rows: plain headline columns
+    paste_and_tag(driver, "Edited headline\n=1+1")
+    wait_for(lambda: "Tagged 2 headlines." in status.text, what="the edited box")
+    (driver.downloads / "headline-topics.csv").unlink()
+    driver.find_element(By.ID, "download-button").click()
+    header, *lines = read_download(driver)
+    assert header[:2] == ["headline", "topic"] and [line[0] for line in lines] == [
+        "Edited headline",
+        "'=1+1",
+    ]
 
 
 def test_csv_without_a_headline_column_is_explained(browser, live_url, tmp_path):

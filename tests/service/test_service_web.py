@@ -28,7 +28,12 @@ def test_root_serves_the_page_with_its_own_script_and_stylesheet(client):
 
 @pytest.mark.parametrize(
     ("name", "mimetype"),
-    [("app.js", "text/javascript"), ("app.css", "text/css"), ("index.html", "text/html")],
+    [
+        ("app.js", "text/javascript"),
+        ("csv.js", "text/javascript"),
+        ("app.css", "text/css"),
+        ("index.html", "text/html"),
+    ],
 )
 def test_static_files_are_served_as_they_are_on_disk(client, name, mimetype):
     response = client.get(f"/static/{name}")

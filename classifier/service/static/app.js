@@ -6,7 +6,9 @@ const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#7f7f7f", "#9467bd", "#ff7f0e
 
 const state = {
   labels: [],          // the model's topics, in its order
-  rows: [],            // {index, line, headline, topic, confidence, scores, topics}
+  rows: [],            // {index, line, headline, record, topic, confidence, scores, secondary, problem, kind}
+  upload: null,        // the CSV file last read into the box (readUpload)
+  source: null,        // the file the shown rows came from, whose columns the download keeps
   sortKey: "index",
   sortDir: 1,
   filter: "",
@@ -99,54 +101,16 @@ function readHeadlines() {
   return items;
 }
 
-/* RFC 4180 CSV: quoted fields, doubled quotes, newlines inside quotes, CRLF, a BOM. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [], field = "", quoted = false, i = 0;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === "") quoted = true;
-    else if (c === ",") { row.push(field); field = ""; }
-    else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(field); rows.push(row); row = []; field = "";
-    } else field += c;
-  }
-  if (quoted) throw new Error("the file ends inside a quoted field");
-  if (field !== "" || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
-
-function headlinesFromCsv(text, name) {
-  const rows = parseCsv(text);
-  if (!rows.length) throw new Error(`${name} is empty`);
-  const header = rows[0].map((h) => h.trim().toLowerCase());
-  const column = header.indexOf("headline");
-  if (column < 0) {
-    throw new Error(`${name} has no "headline" column (its columns: ${rows[0].join(", ") || "none"})`);
-  }
-  const out = [];
-  for (const row of rows.slice(1)) {
-    const value = (row[column] || "").replace(/[\r\n]+/g, " ").trim();
-    if (value) out.push(value);
-  }
-  if (!out.length) throw new Error(`${name} has a "headline" column but no headlines in it`);
-  return out;
-}
-
 async function loadFile(file) {
   hideError("input-error");
   if (!file) return;
   try {
-    const text = await file.text();
-    const headlines = headlinesFromCsv(text, file.name);
-    $("headlines").value = headlines.join("\n");
-    setStatus(`Read ${headlines.length} headlines from ${file.name}. Press Tag.`);
+    const upload = readUpload(await file.text(), file.name);
+    state.upload = upload;
+    $("headlines").value = upload.text;
+    const skipped = skippedText(upload.skipped);
+    setStatus(`Read ${upload.records.length} headlines from ${file.name}${skipped ? `; ${skipped}` : ""}. ` +
+      `Press Tag; the download keeps the file's other columns.`);
     $("tag-button").focus();
   } catch (err) {
     showError("input-error", `Could not read that file: ${err.message}.`);
@@ -170,6 +134,31 @@ function setStatus(message) {
 
 /* ---- tagging --------------------------------------------------------------------------- */
 
+/* /v1/predict for one batch. A headline the API refuses by name (field "headlines[k]": too
+   long, invisible) is marked on its row and the rest of the batch is sent again, so one bad line
+   never costs the others their topics. Any other refusal stops the run. */
+async function predictBatch(chunk) {
+  const out = new Map(); // item -> prediction or {problem}
+  let todo = chunk;
+  while (todo.length) {
+    try {
+      const data = await api("POST", "/v1/predict", { headlines: todo.map((it) => it.text) });
+      data.predictions.forEach((p, k) => out.set(todo[k], p));
+      todo = [];
+    } catch (problem) {
+      const match = /^headlines\[(\d+)\]$/.exec(problem.field || "");
+      if (problem.status !== 400 || !match || !todo[Number(match[1])]) {
+        throw new ApiProblem(explain(problem, todo.map((it) => it.line)), problem.status);
+      }
+      const bad = todo[Number(match[1])];
+      const message = problem.message.replace(`'${problem.field}'`, "this headline");
+      out.set(bad, { problem: message, kind: /characters long/.test(message) ? "over-long" : "not tagged" });
+      todo = todo.filter((it) => it !== bad);
+    }
+  }
+  return chunk.map((it) => out.get(it));
+}
+
 async function tag(event) {
   event.preventDefault();
   if (state.busy) return;
@@ -180,6 +169,9 @@ async function tag(event) {
     $("headlines").focus();
     return;
   }
+  // the file's rows go with the headlines only while the box still holds what was read from it
+  const upload = state.upload && state.upload.text === $("headlines").value ? state.upload : null;
+  if (upload) items.forEach((it, k) => { it.record = upload.records[k]; });
   state.busy = true;
   $("tag-button").disabled = true;
   const rows = [];
@@ -187,26 +179,19 @@ async function tag(event) {
     for (let start = 0; start < items.length; start += BATCH) {
       const chunk = items.slice(start, start + BATCH);
       setStatus(`Tagging… ${start} of ${items.length}`);
-      const data = await api("POST", "/v1/predict", { headlines: chunk.map((it) => it.text) }).catch((problem) => {
-        throw new ApiProblem(explain(problem, chunk.map((it) => it.line)), problem.status);
-      });
-      data.predictions.forEach((p, k) => {
+      (await predictBatch(chunk)).forEach((p, k) => {
         const item = chunk[k];
-        rows.push({
-          index: start + k + 1,
-          line: item.line,
-          headline: item.text,
-          topic: p.topic,
-          confidence: p.confidence,
-          scores: p.scores,
-          secondary: p.topics.filter((t) => t !== p.topic),
-        });
+        const row = { index: start + k + 1, line: item.line, headline: item.text, record: item.record || null };
+        if (p.problem) Object.assign(row, { topic: "", confidence: -1, scores: {}, secondary: [], problem: p.problem, kind: p.kind });
+        else Object.assign(row, { topic: p.topic, confidence: p.confidence, scores: p.scores, secondary: p.topics.filter((t) => t !== p.topic), problem: null });
+        rows.push(row);
       });
     }
     state.rows = rows;
+    state.source = upload;
     state.clusteredFor = null;
     clearClusters("Press Find clusters to group these headlines.");
-    setStatus(`Tagged ${rows.length} headline${rows.length === 1 ? "" : "s"}.`);
+    setStatus(tagSummary(rows, upload));
     renderResults();
   } catch (problem) {
     showError("input-error", problem.message);
@@ -216,6 +201,19 @@ async function tag(event) {
     state.busy = false;
     $("tag-button").disabled = false;
   }
+}
+
+/* "Tagged 5 of 6 headlines; not tagged: line 2 (over-long). From upload.csv: skipped 1 row (...)." */
+function tagSummary(rows, upload) {
+  const bad = rows.filter((r) => r.problem);
+  const good = rows.length - bad.length;
+  let text = bad.length
+    ? `Tagged ${good} of ${rows.length} headlines; not tagged: ` +
+      bad.map((r) => `line ${r.line} (${r.kind}: ${r.problem})`).join(", ") + "."
+    : `Tagged ${good} headline${good === 1 ? "" : "s"}.`;
+  const skipped = upload ? skippedText(upload.skipped) : "";
+  if (skipped) text += ` From ${upload.name}: ${skipped}.`;
+  return text;
 }
 
 function visibleRows() {
@@ -228,22 +226,33 @@ function visibleRows() {
   });
 }
 
+function resultRow(r) {
+  if (r.problem) {
+    const shown = r.headline.length > 200 ? `${r.headline.slice(0, 200)}…` : r.headline;
+    return el("tr", { "data-topic": "", "data-problem": r.kind, class: "problem" },
+      el("td", { class: "num" }, r.index),
+      el("td", { class: "headline" }, shown),
+      el("td", { class: "topic" }, el("span", { class: "badge problem" }, r.kind)),
+      el("td", { class: "confidence", "data-value": "" }, "—"),
+      el("td", { class: "secondary" }, `Not tagged: ${r.problem}`));
+  }
+  const pct = Math.round(r.confidence * 100);
+  return el("tr", { "data-topic": r.topic },
+    el("td", { class: "num" }, r.index),
+    el("td", { class: "headline" }, r.headline),
+    el("td", { class: "topic" }, badge(r.topic)),
+    el("td", { class: "confidence", "data-value": r.confidence.toFixed(4) },
+      el("span", { class: "bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "aria-label": `confidence ${pct}%` },
+        el("span", { class: "fill", style: `width:${pct}%;background:${colourOf(r.topic)}` })),
+      el("span", { class: "pct" }, `${pct}%`)),
+    el("td", { class: "secondary" }, ...r.secondary.map(badge)));
+}
+
 function renderResults() {
   const body = $("results").tBodies[0];
   const rows = visibleRows();
   const fragment = document.createDocumentFragment();
-  for (const r of rows) {
-    const pct = Math.round(r.confidence * 100);
-    fragment.append(el("tr", { "data-topic": r.topic },
-      el("td", { class: "num" }, r.index),
-      el("td", { class: "headline" }, r.headline),
-      el("td", { class: "topic" }, badge(r.topic)),
-      el("td", { class: "confidence", "data-value": r.confidence.toFixed(4) },
-        el("span", { class: "bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "aria-label": `confidence ${pct}%` },
-          el("span", { class: "fill", style: `width:${pct}%;background:${colourOf(r.topic)}` })),
-        el("span", { class: "pct" }, `${pct}%`)),
-      el("td", { class: "secondary" }, ...r.secondary.map(badge))));
-  }
+  for (const r of rows) fragment.append(resultRow(r));
   body.replaceChildren(fragment);
   $("results-empty").hidden = state.rows.length > 0;
   $("download-button").disabled = state.rows.length === 0;
@@ -264,18 +273,17 @@ function sortBy(key) {
   renderResults();
 }
 
-function csvCell(value) {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
+/* What is shown (filter and order), each row with all the columns it came with: the uploaded
+   file's own (id, date, ...) or just the headline, then the results. */
 function downloadCsv() {
-  const header = ["headline", "topic", "confidence", "also_about", ...state.labels.map((l) => `score_${l}`)];
-  const lines = [header.map(csvCell).join(",")];
-  for (const r of visibleRows()) {
-    lines.push([r.headline, r.topic, r.confidence, r.secondary.join(";"), ...state.labels.map((l) => r.scores[l] ?? "")].map(csvCell).join(","));
-  }
-  const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+  const base = state.source ? state.source.header : ["headline"];
+  const header = [...base, ...resultColumns(base, state.labels)];
+  const rows = visibleRows().map((r) => [
+    ...(r.record ? r.record.cells : [r.headline]),
+    r.topic, r.problem ? "" : r.confidence, r.secondary.join(";"),
+    ...state.labels.map((l) => r.scores[l] ?? ""), r.problem ? `${r.kind}: ${r.problem}` : "",
+  ]);
+  const blob = new Blob([csvText(header, rows)], { type: "text/csv;charset=utf-8" });
   const link = el("a", { href: URL.createObjectURL(blob), download: "headline-topics.csv" });
   document.body.append(link);
   link.click();
@@ -294,29 +302,30 @@ function clearClusters(message) {
 
 async function findClusters() {
   hideError("cluster-error");
-  if (state.rows.length < 2) {
+  const tagged = state.rows.filter((r) => !r.problem);
+  if (tagged.length < 2) {
     showError("cluster-error", "Tag at least two headlines first; clusters group the tagged headlines.");
     return;
   }
   const level = $("cluster-level").value;
-  const headlines = state.rows.map((r) => r.headline);
+  const headlines = tagged.map((r) => r.headline);
   $("cluster-button").disabled = true;
   $("cluster-status").textContent = `Grouping ${headlines.length} headlines into ${level}…`;
   try {
     const data = await api("POST", "/v1/cluster", { headlines, level });
     state.clusteredFor = headlines;
-    renderClusters(data, headlines);
+    renderClusters(data, headlines, tagged);
   } catch (problem) {
     clearClusters("");
     showError("cluster-error", problem.status === 404
       ? "Clustering is not available on this service (it has no /v1/cluster endpoint)."
-      : explain(problem, state.rows.map((r) => r.line)));
+      : explain(problem, tagged.map((r) => r.line)));
   } finally {
     $("cluster-button").disabled = false;
   }
 }
 
-function renderClusters(data, headlines) {
+function renderClusters(data, headlines, rows) {
   const members = new Map();
   data.labels.forEach((label, i) => {
     if (!members.has(label)) members.set(label, []);
@@ -327,7 +336,7 @@ function renderClusters(data, headlines) {
   const clusters = [...data.clusters].sort((a, b) => b.size - a.size);
   for (const c of clusters) {
     const idx = members.get(c.id) || [];
-    const topic = c.top_topic || (idx.length ? state.rows[idx[0]].topic : "");
+    const topic = c.top_topic || (idx.length ? rows[idx[0]].topic : "");
     const shares = Object.entries(c.topic_shares || {}).filter(([, s]) => s > 0)
       .map(([t, s]) => `${t} ${Math.round(s * 100)}%`).join(", ");
     list.append(el("details", { class: "cluster", "data-cluster": c.id },
@@ -346,13 +355,13 @@ function renderClusters(data, headlines) {
   }
   $("cluster-status").textContent = `${data.n_clusters} ${data.level} found in ${data.n_headlines} headlines` +
     `${data.n_unclustered ? `; ${data.n_unclustered} belong to none` : ""}. Open a cluster to see its headlines.`;
-  drawMap(clusters, members);
+  drawMap(clusters, members, rows);
 }
 
 /* The service returns no 2-D coordinates, so the map is computed here: each cluster is placed by
    the first two principal components of its members' mean topic scores (so clusters about the
    same mix of topics sit together), drawn with area proportional to its size. */
-function drawMap(clusters, members) {
+function drawMap(clusters, members, rows) {
   const figure = $("cluster-figure");
   if (!clusters.length || !state.labels.length) {
     figure.hidden = true;
@@ -360,7 +369,7 @@ function drawMap(clusters, members) {
   }
   const vectors = clusters.map((c) => {
     const idx = members.get(c.id) || [];
-    return state.labels.map((l) => idx.reduce((s, i) => s + (state.rows[i].scores[l] || 0), 0) / Math.max(idx.length, 1));
+    return state.labels.map((l) => idx.reduce((s, i) => s + (rows[i].scores[l] || 0), 0) / Math.max(idx.length, 1));
   });
   const points = project2d(vectors);
   const canvas = $("cluster-map");
@@ -494,6 +503,36 @@ function renderModel(m) {
       el("span", { class: "pct" }, (s.f1 ?? 0).toFixed(2))),
     el("td", {}, (s.precision ?? 0).toFixed(2)), el("td", {}, (s.recall ?? 0).toFixed(2)), el("td", {}, s.support ?? ""))));
   renderConfusion(metrics.confusion_matrix);
+  renderQuality(m);
+}
+
+/* The manifest's "evaluation": one result ({macro_f1, accuracy, ece, n, name}), a list of them,
+   or an object of them by name, each measured on real headlines the model was not trained on. */
+function realEvaluations(m) {
+  const e = m.evaluation;
+  if (!e || typeof e !== "object") return [];
+  const list = Array.isArray(e) ? e
+    : typeof e.macro_f1 === "number" ? [e]
+    : Object.entries(e).map(([name, v]) => (v && typeof v === "object" ? { name, ...v } : null));
+  return list.filter((x) => x && typeof x.macro_f1 === "number").map((x) => ({
+    ...x,
+    label: x.name || x.dataset || (typeof x.data === "string" ? x.data : x.data && (x.data.name || x.data.source)) || "real headlines",
+  }));
+}
+
+function renderQuality(m) {
+  const metrics = m.metrics || {};
+  const figure = (v) => (typeof v === "number" ? v.toFixed(4) : "—");
+  const line = (label, x) => el("tr", {}, el("th", { scope: "row" }, label),
+    el("td", {}, x.n ?? x.rows ?? "—"), el("td", {}, figure(x.macro_f1)), el("td", {}, figure(x.accuracy)), el("td", {}, figure(x.ece)));
+  const real = realEvaluations(m);
+  const rows = [];
+  if (typeof metrics.macro_f1 === "number") rows.push(line("Cross-validated on the training data", metrics));
+  for (const x of real) rows.push(line(`Real headlines: ${x.label}`, x));
+  $("quality-table").tBodies[0].replaceChildren(...rows);
+  $("quality-note").textContent = real.length
+    ? "Real headlines: a labelled set the model was not trained on, as recorded in its manifest."
+    : "No measurement on real headlines is recorded in this model's manifest; the figures are cross-validated on its training data only.";
 }
 
 function renderConfusion(cm) {
