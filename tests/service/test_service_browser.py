@@ -1,22 +1,20 @@
 """The page end to end in a real headless Chromium, served by a real werkzeug server.
 
-The app runs on 127.0.0.1 and Selenium drives Debian's ``chromium``: paste headlines, read the
-table, sort and filter, open the clusters, read the Model tab's measured figures, download the
-CSV, tag a batch with one over-long line, and upload a CSV whose other columns, skipped rows and
-formula-like cells must come through to the download. It skips when chromium, chromedriver or selenium is absent. Run as a module, it takes the
-README's picture: ``python -m tests.service.test_service_browser docs/screenshot.png``.
+The app runs on 127.0.0.1 and Selenium drives Debian's ``chromium`` (fixtures in conftest.py,
+helpers in browser.py): paste headlines, read the table, sort and filter, open the clusters, read
+the Model tab's measured figures, download the CSV, and tag a batch with one over-long line. It
+skips when chromium, chromedriver or selenium is absent. Uploaded files: test_service_page_files.
+Run as a module, it takes the README's picture:
+``python -m tests.service.test_service_browser docs/screenshot.png``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import socket
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,141 +22,9 @@ from werkzeug.serving import make_server
 
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
-from classifier.topics.store import ModelStore
-from classifier.topics.training import train_model
-from tests.conftest import FakeEmbedder
-from tests.service.support import PAGE_HEADLINES, ROWS
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-# what a manifest records of a measurement on real headlines (made-up figures, for the page)
-REAL_EVALUATION = {"name": "cap_nyt_dev.csv", "n": 13774, "macro_f1": 0.7, "accuracy": 0.8123}
-
-
-@pytest.fixture(scope="module")
-def page_store(tmp_path_factory) -> Path:
-    """A one-version store trained with the fast fake embedder (never touches ./models)."""
-    root = tmp_path_factory.mktemp("web") / "models"
-    rows = ROWS[::20]
-    texts = [r["headline"] for r in rows]
-    labels = [r["topic"] for r in rows]
-    model, manifest = train_model(texts, labels, FakeEmbedder(), source="test")
-    manifest.update(version="v1", evaluation=REAL_EVALUATION)
-    ModelStore(root).save(model, manifest, promote=True)
-    return root
-
-
-@pytest.fixture(scope="module")
-def page_app(page_store):
-    app = create_app({"MODELS_DIR": page_store, "EMBEDDER": FakeEmbedder(), "TESTING": True})
-    yield app
-    app.extensions[EXTENSION].batcher.close()
-
-
-@pytest.fixture
-def page_client(page_app):
-    """A test client of the very app the browser talks to, to compare against."""
-    return page_app.test_client()
-
-
-# -- the real browser ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def live_url(page_app):
-    server = make_server("127.0.0.1", free_port(), page_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-def chrome_driver(download_dir: Path, profile_dir: Path):
-    """Headless Debian chromium through Selenium; skip when any piece is missing."""
-    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-        f"--user-data-dir={profile_dir}",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "prefs",
-        {
-            "download.default_directory": str(download_dir),
-            "download.prompt_for_download": False,
-        },
-    )
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd(
-        "Browser.setDownloadBehavior",
-        {"behavior": "allow", "downloadPath": str(download_dir)},
-    )
-    driver.set_page_load_timeout(30)
-    return driver
-
-
-@pytest.fixture
-def browser(tmp_path):
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    driver = chrome_driver(downloads, tmp_path / "profile")
-    driver.downloads = downloads
-    yield driver
-    driver.quit()
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "the page"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def table_rows(driver) -> list[dict[str, str]]:
-    script = """
-    return [...document.querySelectorAll('#results tbody tr')].map(tr => ({
-      index: tr.cells[0].textContent,
-      headline: tr.cells[1].textContent,
-      topic: tr.cells[2].textContent,
-      confidence: tr.cells[3].dataset.value,
-      secondary: [...tr.cells[4].querySelectorAll('.badge')].map(b => b.textContent).join(';'),
-    }));"""
-    return driver.execute_script(script)
-
-
-def paste_and_tag(driver, text: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    box = driver.find_element(By.ID, "headlines")
-    box.clear()
-    # send_keys types character by character; setting the value is what a paste does anyway
-    driver.execute_script("arguments[0].value = arguments[1];", box, text)
-    driver.find_element(By.ID, "tag-button").click()
+from tests.service.browser import chrome_driver, paste_and_tag, table_rows, wait_for
+from tests.service.support import PAGE_HEADLINES
+from tests.support import free_port
 
 
 def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tmp_path):
@@ -327,94 +193,6 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tm
 
     driver.save_screenshot(str(tmp_path / "page.png"))
     assert (tmp_path / "page.png").stat().st_size > 10_000
-
-
-def read_download(driver) -> list[list[str]]:
-    target = driver.downloads / "headline-topics.csv"
-    wait_for(target.exists, what="the downloaded CSV")
-    wait_for(lambda: target.stat().st_size > 0 and target.read_bytes().endswith(b"\r\n"))
-    with target.open(newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))
-
-
-def test_an_uploaded_file_keeps_its_columns_and_says_what_it_skipped(
-    browser, live_url, page_client, tmp_path
-):
-    """Issue 19: the download lost the file's other columns, skipped rows silently, failed the
-    whole batch for one over-long line, and wrote formula-like cells as they were."""
-    from selenium.webdriver.common.by import By
-
-    driver = browser
-    driver.get(live_url + "/")
-    wait_for(lambda: "v1" in driver.find_element(By.ID, "model-line").text, what="the model")
-    upload = tmp_path / "archive.csv"
-    rows = [
-        ["id", "date", "Headline", "topic"],  # a labelled file: its own topic column stays
-        ["a1", "2024-01-02", PAGE_HEADLINES[0], "trade"],
-        ["a2", "2024-01-03", "", "health"],  # no headline: skipped, and said so
-        ["a3", "2024-01-04", '=HYPERLINK("http://x","click")', "other"],
-        ["a4", "2024-01-05"],  # too few fields: skipped
-        ["@a5", "-1", "y" * 1200, "other"],  # over-long: marked, the others still tagged
-        ["a6", "+2024", PAGE_HEADLINES[1], "health"],
-    ]
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    upload.write_text(buffer.getvalue(), encoding="utf-8")
-    driver.find_element(By.ID, "csv-file").send_keys(str(upload))
-    status = driver.find_element(By.ID, "status")
-    wait_for(lambda: "Read 4 headlines" in status.text, what="the file")
-    assert status.text.startswith(
-        "Read 4 headlines from archive.csv; skipped 2 rows (1 with no headline, "
-        "1 with a different number of fields than the header)."
-    )
-    driver.find_element(By.ID, "tag-button").click()
-    wait_for(lambda: "Tagged 3 of 4" in status.text, what="the tagging")
-    assert "line 3 (over-long: this headline is 1200 characters long" in status.text
-    assert status.text.endswith(
-        "From archive.csv: skipped 2 rows (1 with no headline, "
-        "1 with a different number of fields than the header)."
-    )
-
-    driver.find_element(By.ID, "download-button").click()
-    header, *lines = read_download(driver)
-    labels = list(page_client.get("/v1/model").get_json()["labels"])
-    assert header == [
-        "id",
-        "date",
-        "Headline",
-        "topic",
-        "predicted_topic",
-        "confidence",
-        "also_about",
-        *(f"score_{label}" for label in labels),
-        "problem",
-    ]
-    assert [line[:4] for line in lines] == [
-        ["a1", "2024-01-02", PAGE_HEADLINES[0], "trade"],
-        # formula-like cells start with a quote (OWASP's advice), the rest is as it was
-        ["a3", "2024-01-04", '\'=HYPERLINK("http://x","click")', "other"],
-        ["'@a5", "'-1", "y" * 1200, "other"],
-        ["a6", "'+2024", PAGE_HEADLINES[1], "health"],
-    ]
-    expected = page_client.post(
-        "/v1/predict", json={"headlines": [PAGE_HEADLINES[0], rows[3][2], PAGE_HEADLINES[1]]}
-    ).get_json()["predictions"]
-    tagged = [lines[0], lines[1], lines[3]]
-    assert [line[4] for line in tagged] == [p["topic"] for p in expected]
-    assert all(line[-1] == "" for line in tagged)
-    assert lines[2][4:7] == ["", "", ""]
-    assert lines[2][-1].startswith("over-long: this headline is 1200 characters long")
-
-    # once the box is edited, its lines are no longer the file's rows: plain headline columns
-    paste_and_tag(driver, "Edited headline\n=1+1")
-    wait_for(lambda: "Tagged 2 headlines." in status.text, what="the edited box")
-    (driver.downloads / "headline-topics.csv").unlink()
-    driver.find_element(By.ID, "download-button").click()
-    header, *lines = read_download(driver)
-    assert header[:2] == ["headline", "topic"] and [line[0] for line in lines] == [
-        "Edited headline",
-        "'=1+1",
-    ]
 
 
 def test_csv_without_a_headline_column_is_explained(browser, live_url, tmp_path):
