@@ -38,7 +38,8 @@ class RequestTimeout(Exception):
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's ``util.write_error`` with the service's JSON error body instead of HTML."""
     message = mesg or (INTERNAL_MESSAGE if status_int >= 500 else reason)
-    body = json.dumps(error_body(status_int, code_for(reason), message)).encode("utf-8")
+    text = json.dumps(error_body(status_int, code_for(reason), message), separators=(",", ":"))
+    body = text.encode("utf-8")
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\n"
         "Connection: close\r\n"
