@@ -233,7 +233,8 @@ function resultRow(r) {
       el("td", { class: "num" }, r.index),
       el("td", { class: "headline" }, shown),
       el("td", { class: "topic" }, el("span", { class: "badge problem" }, r.kind)),
-      el("td", { class: "confidence", "data-value": "" }, "—"),
+      el("td", { class: "confidence", "data-value": "" },
+        el("span", { "aria-hidden": "true" }, "—"), el("span", { class: "sr-only" }, "no confidence")),
       el("td", { class: "secondary" }, `Not tagged: ${r.problem}`));
   }
   const pct = Math.round(r.confidence * 100);
