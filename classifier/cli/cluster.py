@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifier.cli import _util
-from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, STORIES
+from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, check_level_options
 from classifier.errors import DataError
 from classifier.files import would_overwrite, write_atomic
 from classifier.readers.formats import is_record_file
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from classifier.topics.model import TopicModel
 
 logger = logging.getLogger(__name__)
+
+# the clusterer's parameters as this command's options name them, for shared error messages
+CLI_NAMES = {"distance_threshold": "--threshold", "level": "--level"}
 
 OUT_SUFFIXES = (".csv", ".jsonl", ".json")
 TABLE_CLUSTERS = 20
@@ -113,8 +116,7 @@ def check_options(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None
     if out_path is not None and plot_path is not None and out_path.resolve() == plot_path.resolve():
         raise ValueError("--out and --plot must be different files")
     params: dict[str, Any] = {"level": args.level}
-    if args.threshold is not None and args.level != STORIES:
-        raise ValueError("--threshold applies to --level stories only")
+    check_level_options(args.level, {"distance_threshold": args.threshold}, CLI_NAMES)
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more; got {args.top}")
     if args.threshold is not None:

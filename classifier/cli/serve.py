@@ -32,6 +32,7 @@ DEFAULT_PORT = 8000
 DEFAULT_WORKERS = 1
 DEFAULT_THREADS = 32
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+WORKER_CLASS = "classifier.service.worker.JsonThreadWorker"
 # the options that go to gunicorn_options as they are
 SERVER_OPTIONS = ("host", "port", "workers", "threads", "timeout", "access_log")
 
@@ -50,7 +51,8 @@ def gunicorn_options(
     options: dict[str, Any] = {
         "bind": f"{bind_host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        # gunicorn's gthread worker with JSON error pages and a read timeout
+        "worker_class": WORKER_CLASS,
         "threads": threads,
         "timeout": timeout,
         "graceful_timeout": 30,

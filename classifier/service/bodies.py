@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS
+from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, MAX_CLUSTERS
 from classifier.service.fields import Body, Choice, Headline, Headlines, Number, OneOf
 from classifier.service.settings import Settings
 
@@ -62,6 +62,7 @@ class RequestBodies:
                 "n_clusters": Number(
                     whole=True,
                     minimum=1,
+                    maximum=MAX_CLUSTERS,
                     description="themes: this many themes instead of reading the eigengap",
                 ),
                 "min_cluster_size": Number(

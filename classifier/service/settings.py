@@ -71,6 +71,15 @@ class Settings:
         default=1_048_576,
         metadata=_meta("MAX_BODY_BYTES", int, "largest request body; larger gets 413", 64),
     )
+    read_timeout_s: float = field(
+        default=10.0,
+        metadata=_meta(
+            "READ_TIMEOUT_S",
+            float,
+            "under gunicorn: seconds a request's headers or body may pause before a 408",
+            0.1,
+        ),
+    )
     batch_wait_ms: float = field(
         default=5.0,
         metadata=_meta(

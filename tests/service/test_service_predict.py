@@ -52,8 +52,12 @@ BAD_BODIES = [
     ({"headlines": ["ok", "  "]}, "'headlines[1]' is empty or only whitespace", "headlines[1]"),
     ({"headlines": ["ok"] * 11}, "too many headlines: 11 sent, at most 10", "headlines"),
     ({"headlines": ["ok", "y" * 301]}, "'headlines[1]' is 301 characters", "headlines[1]"),
-    ({}, "missing field: send 'headline'", None),
-    ({"headline": "a", "headlines": ["b"]}, "either 'headline' or 'headlines', not both", None),
+    ({}, "missing field: send 'headline'", "headline"),
+    (
+        {"headline": "a", "headlines": ["b"]},
+        "either 'headline' or 'headlines', not both",
+        "headlines",
+    ),
     ({"headline": "a", "lang": "en"}, "unknown field(s) 'lang'", "lang"),
     ({"headine": "typo"}, "unknown field(s) 'headine'", "headine"),
     (["a list"], "the body must be a JSON object", None),
@@ -67,6 +71,14 @@ def test_bad_fields_get_a_400_that_says_what_is_wrong(models_dir, body, message,
     error = assert_json_error(post(app.test_client(), body), 400, message)
     assert error["code"] == "invalid_input"
     assert error.get("field") == field
+
+
+def test_a_5000_digit_number_is_refused_by_field_without_python_hints(client):
+    data = b'{"headlines": ["ok", ' + b"9" * 5000 + b"]}"
+    response = client.post("/v1/predict", data=data, content_type="application/json")
+    error = assert_json_error(response, 400, "'headlines[1]' must be a string, not number")
+    assert error["field"] == "headlines[1]"
+    assert "sys." not in error["message"] and "digits" not in error["message"]
 
 
 def test_lone_surrogate_is_refused_not_crashed(client):
