@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -105,6 +106,38 @@ def non_negative_number(text: str) -> float:
     return value
 
 
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``minimum`` (to ``maximum``), so that a count of 0 or
+    a port of 70000 is refused by the option's name before any work."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if maximum is not None and not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between {minimum} and {maximum}, not {text}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {text}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def number_between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number from ``low`` to ``high`` (``nan`` and ``inf`` are not)."""
+
+    def parse(text: str) -> float:
+        value = _finite(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def require_at_least_one(args: argparse.Namespace, *dests: str, show_value: bool = False) -> None:
     """Refuse a count option below 1 (unset ones pass), naming the option the user typed."""
     for dest in dests:
@@ -114,6 +147,36 @@ def require_at_least_one(args: argparse.Namespace, *dests: str, show_value: bool
             raise ValueError(
                 f"{option} must be at least 1" + (f", not {value}" if show_value else "")
             )
+
+
+# -- files a command writes -------------------------------------------------------------------------
+def require_output_folder(path: str | os.PathLike[str], what: str) -> Path:
+    """The one rule for where a command writes a file: into a folder that exists.
+
+    No command creates a missing folder for its output (a typo in a path would otherwise become a
+    new folder and a file nobody finds); the model store (``--models-dir``) and the caches are
+    stores, not outputs, and are created when first used.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.exists():
+        raise FileNotFoundError(f"{what} {path}: folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{what} {path}: {folder} is not a folder")
+    return target
+
+
+def check_writable(path: str | None, force: bool, what: str) -> Path | None:
+    """A file an option names for output: refused before the slow work, not after it, when it is
+    a folder, exists (without --force) or its folder does not."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
+    if target.exists() and not force:
+        raise FileExistsError(f"{what} {path} already exists; pass --force to overwrite it")
+    return require_output_folder(target, what)
 
 
 # -- store, encoder, model -------------------------------------------------------------------------

@@ -75,20 +75,6 @@ def _keep(out: Headlines, source: str, number: int, value: object, what: str) ->
         out.rows.append(number)
 
 
-def check_writable(path: str | None, force: bool, what: str) -> Path | None:
-    """Refuse to overwrite without --force, and fail before the slow work, not after it."""
-    if path is None:
-        return None
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
-    if target.exists() and not force:
-        raise FileExistsError(f"{what} {path} already exists; pass --force to overwrite it")
-    if not target.parent.exists():
-        raise FileNotFoundError(f"{what} {path}: folder {target.parent} does not exist")
-    return target
-
-
 def load_resources(args: argparse.Namespace) -> tuple[Encoder, TopicModel | None]:
     """The encoder and, unless --no-topics, the topic model whose shares describe clusters."""
     if args.no_topics:
@@ -101,8 +87,8 @@ def check_options(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None
     """The clusterer's parameters and the --out/--plot targets, all checked before slow work."""
     from classifier.clustering.estimator import HeadlineClusterer
 
-    out_path = check_writable(args.out, args.force, "--out")
-    plot_path = check_writable(args.plot, args.force, "--plot")
+    out_path = _util.check_writable(args.out, args.force, "--out")
+    plot_path = _util.check_writable(args.plot, args.force, "--plot")
     for what, target in (("--out", out_path), ("--plot", plot_path)):
         if target is not None and args.input != "-" and would_overwrite(target, Path(args.input)):
             raise ValueError(f"{what} would overwrite the input {args.input}; choose another file")

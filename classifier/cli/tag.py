@@ -176,13 +176,12 @@ class _ProgressBar:
 
 
 def _check_early(args: argparse.Namespace) -> None:
-    """Catch wrong paths and names before spending seconds loading the model."""
+    """Catch wrong paths and names before spending seconds loading the model (under the lock:
+    another run's partial output is not an interrupted run's)."""
     from classifier.readers.formats import detect_format
     from classifier.tagging.paths import partial_paths
-    from classifier.tagging.run import check_paths
 
     input_path, output = Path(args.input), Path(args.output)
-    check_paths(input_path, output)
     if not input_path.is_dir():
         detect_format(input_path)
     folder = args.engine == "dask" and not _single_file(args)
@@ -194,9 +193,24 @@ def _check_early(args: argparse.Namespace) -> None:
         raise DataError(f"{output} already exists; pass --force to replace it")
 
 
+def _check_resume(args: argparse.Namespace, job: dict) -> None:
+    """Refuse a --resume whose options differ from the interrupted run's before any work (the
+    model load, the cluster fit), not when the output is opened; the rest is checked then."""
+    from classifier.tagging.run import clusters_id, input_identity, refuse_changed_job
+
+    if not job:
+        return
+    now = {
+        **input_identity(Path(args.input)),
+        "text_column": args.text_column,
+        "clusters": clusters_id(args.clusters, args.cluster_sample) if args.clusters else None,
+    }
+    refuse_changed_job(Path(args.output), job, now, [key for key in now if key in job])
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
-    from classifier.encoders import backend_for
-    from classifier.tagging.paths import partial_paths, read_state
+    from classifier.tagging.lock import output_lock
+    from classifier.tagging.run import check_paths
 
     _util.require_at_least_one(
         args,
@@ -217,9 +231,21 @@ def cmd_tag(args: argparse.Namespace) -> int:
         raise ValueError("--scheduler is for --engine dask")
     if args.engine == "dask" and args.clusters:
         raise ValueError("--clusters works with the local engine only")
+    check_paths(Path(args.input), Path(args.output))
+    _util.require_output_folder(args.output, "OUTPUT")
+    with output_lock(args.output):
+        return _tag(args)
+
+
+def _tag(args: argparse.Namespace) -> int:
+    """The run, once it holds the output's lock."""
+    from classifier.encoders import backend_for
+    from classifier.tagging.paths import partial_paths, read_state
+
     _check_early(args)
-    store = _util.store_from(args)
     job = _saved_job(args)
+    _check_resume(args, job)
+    store = _util.store_from(args)
     # --model, else the interrupted run's model when resuming, else the current one
     version = store.resolve(args.model or job.get("model"))
     manifest = store.read_manifest(version)
