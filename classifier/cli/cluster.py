@@ -101,8 +101,6 @@ def check_options(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None
     params: dict[str, Any] = {"level": args.level}
     if args.threshold is not None and args.level != STORIES:
         raise ValueError("--threshold applies to --level stories only")
-    if args.top < 0:
-        raise ValueError(f"--top must be 0 or more; got {args.top}")
     if args.threshold is not None:
         params["distance_threshold"] = args.threshold
     if args.min_cluster_size is not None:
@@ -271,18 +269,22 @@ def register(add: _util.AddCommand) -> None:
     )
     command.add_argument(
         "--threshold",
-        type=float,
+        type=_util.number_between(0, 2),
         help="stories: largest average cosine distance inside a story (default 0.5)",
     )
     command.add_argument(
         "--min-cluster-size",
-        type=int,
+        type=_util.whole_number(1),
         help="smaller groups are unclustered (default 2 for stories, 5 for themes)",
     )
     command.add_argument(
         "--top",
-        type=int,
+        type=_util.whole_number(0),
         default=TABLE_CLUSTERS,
         help=f"clusters shown in the table (default {TABLE_CLUSTERS})",
     )
-    command.add_argument("--encoding", default="utf-8-sig", help="text encoding of INPUT")
+    command.add_argument(
+        "--encoding",
+        default="utf-8-sig",
+        help="text encoding of INPUT (default utf-8-sig: UTF-8, with or without a byte-order mark)",
+    )

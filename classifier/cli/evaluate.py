@@ -50,7 +50,11 @@ def evaluation_report(result: dict[str, Any]) -> list[str]:
 
 def register(add: _util.AddCommand) -> None:
     evaluate = add("evaluate", cmd_evaluate, "score a model on a labelled file")
-    evaluate.add_argument("data")
+    evaluate.add_argument("data", help="CSV or JSONL with 'headline' and 'topic' (as for train)")
     evaluate.add_argument("--model", help="version (default: current)")
     evaluate.add_argument("--json", action="store_true", help="one JSON object")
-    evaluate.add_argument("--encoding", default="utf-8-sig")
+    evaluate.add_argument(
+        "--encoding",
+        default="utf-8-sig",
+        help="text encoding of DATA (default utf-8-sig: UTF-8, with or without a byte-order mark)",
+    )

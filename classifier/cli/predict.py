@@ -77,7 +77,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def register(add: _util.AddCommand) -> None:
     predict = add("predict", cmd_predict, "label headlines given as arguments or lines on stdin")
-    predict.add_argument("headlines", nargs="*")
+    predict.add_argument(
+        "headlines", nargs="*", help="headlines to label (default: one per line from stdin)"
+    )
     predict.add_argument("--model", help="version (default: current)")
     predict.add_argument(
         "--batch-size", type=int, default=64, help="headlines encoded at a time (default 64)"

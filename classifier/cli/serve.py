@@ -238,6 +238,9 @@ def register(add: _util.AddCommand) -> None:
     )
     serve.add_argument("--model", help="serve this version only (default: follow CURRENT)")
     serve.add_argument(
-        "--timeout", type=int, default=120, help="seconds before a stuck worker is restarted"
+        "--timeout",
+        type=int,
+        default=120,
+        help="seconds before a stuck worker is restarted (default 120)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request to stderr")

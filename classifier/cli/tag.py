@@ -89,7 +89,12 @@ def register(add: _util.AddCommand) -> None:
         metavar="N",
         help=f"distinct headlines to fit the clusters on (default {DEFAULT_CLUSTER_SAMPLE:,})",
     )
-    tag.add_argument("--engine", choices=("local", "dask"), default="local")
+    tag.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: this process; dask: the workers of --scheduler (default local)",
+    )
     tag.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     tag.add_argument(
         "--blocksize",

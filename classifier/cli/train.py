@@ -40,7 +40,9 @@ def register(add: _util.AddCommand) -> None:
         help=f"inverse regularisation of the head, a finite number above 0 (default {config.DEFAULT_C:g})",
     )
     train.add_argument(
-        "--encoding", default="utf-8-sig", help="text encoding of DATA (default UTF-8)"
+        "--encoding",
+        default="utf-8-sig",
+        help="text encoding of DATA (default utf-8-sig: UTF-8, with or without a byte-order mark)",
     )
     group = train.add_mutually_exclusive_group()
     group.add_argument(
