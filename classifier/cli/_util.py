@@ -254,10 +254,35 @@ def per_class_table(per_class: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 # -- running a command -----------------------------------------------------------------------------
-def run(args: argparse.Namespace) -> int:
-    """Run the chosen command: a user's mistake is one line on stderr and exit 2, Ctrl-C is 130."""
+# The exit code of a command whose reader went away (``models | head -1``): what a shell reports
+# for a program that SIGPIPE ended, as ``yes | head -1`` gives; Python ignores SIGPIPE itself.
+CLOSED_PIPE_EXIT = 128 + 13
+
+
+def _closed_pipe() -> int:
+    """End quietly after stdout's reader has gone: no message, no traceback.
+
+    Python's advice (the ``signal`` module's notes on SIGPIPE): point stdout at /dev/null, so the
+    flush at interpreter exit has somewhere to put what is still buffered instead of failing again.
+    """
     try:
-        return args.handler(args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (a test's capture): nothing to redirect
+        pass
+    return CLOSED_PIPE_EXIT
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen command: a user's mistake is one line on stderr and exit 2, Ctrl-C is 130,
+    a closed pipe on stdout a quiet exit (:data:`CLOSED_PIPE_EXIT`)."""
+    try:
+        code = args.handler(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be told from a failure
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except EXPECTED_ERRORS as exc:
         tell(f"headline-topics {args.command}: error: {exc}")
         return 2
