@@ -156,6 +156,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
             f"{args.input}: no headlines to cluster ({len(data.problems)} unusable rows)"
         )
     embedder, model = load_resources(args)
+    embedder = _util.EncodingProgress(embedder, args.progress, desc="embedding")
     run = cluster_data(data, params, embedder, model, source=args.input)
     result, clusterer = run.result, run.clusterer
 
@@ -288,3 +289,4 @@ def register(add: _util.AddCommand) -> None:
         default="utf-8-sig",
         help="text encoding of INPUT (default utf-8-sig: UTF-8, with or without a byte-order mark)",
     )
+    _util.add_progress_option(command)

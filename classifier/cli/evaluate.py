@@ -15,7 +15,9 @@ from classifier.cli import _util
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from classifier.topics.evaluation import evaluate_file
 
-    result = evaluate_file(_util.load_model(args), args.data, encoding=args.encoding)
+    model = _util.load_model(args)
+    model.embedder = _util.EncodingProgress(model.embedder, args.progress, desc="evaluating")
+    result = evaluate_file(model, args.data, encoding=args.encoding)
     if args.json:
         _util.emit_json(result)
     else:
@@ -58,3 +60,4 @@ def register(add: _util.AddCommand) -> None:
         default="utf-8-sig",
         help="text encoding of DATA (default utf-8-sig: UTF-8, with or without a byte-order mark)",
     )
+    _util.add_progress_option(evaluate)

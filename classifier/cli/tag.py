@@ -9,7 +9,6 @@ prints the summary they return. The engines, pandas and the model load only when
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -115,12 +114,7 @@ def register(add: _util.AddCommand) -> None:
         default=DEFAULT_MEMO_SIZE,
         help=f"distinct headlines remembered per run (default {DEFAULT_MEMO_SIZE:,})",
     )
-    tag.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
+    _util.add_progress_option(tag)
     tag.add_argument(
         "--encoder-threads",
         type=int,
@@ -147,37 +141,6 @@ def _single_file(args: argparse.Namespace) -> bool:
     from classifier.tagging.paths import is_partitioned_output
 
     return not is_partitioned_output(Path(args.output))
-
-
-class _ProgressBar:
-    """A tqdm bar on stderr, opened at the first finished chunk (not while the model loads)."""
-
-    def __init__(self, show: bool | None) -> None:
-        self.show = sys.stderr.isatty() if show is None else show
-        self.bar = None
-
-    def update(self, done: int, total: int | None) -> None:
-        if not self.show:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                total=total,
-                initial=done,
-                unit=" rows",
-                file=sys.stderr,
-                dynamic_ncols=True,
-                smoothing=0.05,
-                desc="tagging",
-            )
-        if total is not None and total != self.bar.total:
-            self.bar.total = total
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _check_early(args: argparse.Namespace) -> None:
@@ -258,7 +221,7 @@ def _tag(args: argparse.Namespace) -> int:
     # a resumed run keeps its backend: another one would label the rest a little differently
     saved_backend = str(job.get("encoder", "")).partition(":")[0] or None
     args.backend = backend_for(manifest, args.backend or saved_backend)
-    bar = _ProgressBar(args.progress)
+    bar = _util.ProgressBar(args.progress, desc="tagging", unit=" rows")
     # what both engines take alike: how to treat an earlier run, and whom to tell the progress
     common = {"resume": args.resume, "force": args.force, "progress": bar.update}
     try:
