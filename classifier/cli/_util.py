@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -105,6 +106,38 @@ def non_negative_number(text: str) -> float:
     return value
 
 
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``minimum`` (to ``maximum``), so that a count of 0 or
+    a port of 70000 is refused by the option's name before any work."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if maximum is not None and not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between {minimum} and {maximum}, not {text}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {text}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def number_between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number from ``low`` to ``high`` (``nan`` and ``inf`` are not)."""
+
+    def parse(text: str) -> float:
+        value = _finite(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def require_at_least_one(args: argparse.Namespace, *dests: str, show_value: bool = False) -> None:
     """Refuse a count option below 1 (unset ones pass), naming the option the user typed."""
     for dest in dests:
@@ -114,6 +147,36 @@ def require_at_least_one(args: argparse.Namespace, *dests: str, show_value: bool
             raise ValueError(
                 f"{option} must be at least 1" + (f", not {value}" if show_value else "")
             )
+
+
+# -- files a command writes -------------------------------------------------------------------------
+def require_output_folder(path: str | os.PathLike[str], what: str) -> Path:
+    """The one rule for where a command writes a file: into a folder that exists.
+
+    No command creates a missing folder for its output (a typo in a path would otherwise become a
+    new folder and a file nobody finds); the model store (``--models-dir``) and the caches are
+    stores, not outputs, and are created when first used.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.exists():
+        raise FileNotFoundError(f"{what} {path}: folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{what} {path}: {folder} is not a folder")
+    return target
+
+
+def check_writable(path: str | None, force: bool, what: str) -> Path | None:
+    """A file an option names for output: refused before the slow work, not after it, when it is
+    a folder, exists (without --force) or its folder does not."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
+    if target.exists() and not force:
+        raise FileExistsError(f"{what} {path} already exists; pass --force to overwrite it")
+    return require_output_folder(target, what)
 
 
 # -- store, encoder, model -------------------------------------------------------------------------
@@ -190,11 +253,122 @@ def per_class_table(per_class: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# -- progress --------------------------------------------------------------------------------------
+# Headlines embedded between two moves of a bar. The int8 encoder gives the same bits whether a
+# list comes in one call or in slices (it pads each run of similar lengths on its own); commands
+# slice with or without a bar, so what they print never depends on stderr being a terminal.
+PROGRESS_SLICE = 1024
+
+
+def add_progress_option(command: argparse.ArgumentParser) -> None:
+    """``--progress`` / ``--no-progress``: a bar on stderr, by default when it is a terminal."""
+    command.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar with an ETA on stderr (default: when stderr is a terminal)",
+    )
+
+
+class ProgressBar:
+    """A tqdm bar on stderr, opened at the first report (not while a model loads)."""
+
+    def __init__(self, show: bool | None, *, desc: str, unit: str) -> None:
+        self.show = sys.stderr.isatty() if show is None else show
+        self.desc = desc
+        self.unit = unit
+        self.bar: Any = None
+
+    def update(self, done: int, total: int | None) -> None:
+        if not self.show:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                initial=done,
+                unit=self.unit,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                smoothing=0.05,
+                desc=self.desc,
+            )
+        if total is not None and total != self.bar.total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class EncodingProgress:
+    """An encoder that embeds a long list in slices of :data:`PROGRESS_SLICE` headlines and moves
+    a bar between them: the encoding is what makes evaluate, cluster and train long. Everything
+    else is the wrapped encoder's."""
+
+    def __init__(self, encoder: Encoder, show: bool | None, *, desc: str) -> None:
+        self._encoder = encoder
+        self._show = show
+        self._desc = desc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._encoder, name)
+
+    def encode(self, texts: Any, *, batch_size: int | None = None) -> Any:
+        import numpy as np
+
+        if isinstance(texts, str) or not len(texts):
+            return self._encoder.encode(texts, batch_size=batch_size)
+        texts = list(texts)
+        bar = ProgressBar(self._show, desc=self._desc, unit=" headlines")
+        parts = []
+        try:
+            bar.update(0, len(texts))
+            for start in range(0, len(texts), PROGRESS_SLICE):
+                parts.append(
+                    self._encoder.encode(
+                        texts[start : start + PROGRESS_SLICE], batch_size=batch_size
+                    )
+                )
+                bar.update(min(start + PROGRESS_SLICE, len(texts)), len(texts))
+        finally:
+            bar.close()
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 # -- running a command -----------------------------------------------------------------------------
-def run(args: argparse.Namespace) -> int:
-    """Run the chosen command: a user's mistake is one line on stderr and exit 2, Ctrl-C is 130."""
+# The exit code of a command whose reader went away (``models | head -1``): what a shell reports
+# for a program that SIGPIPE ended, as ``yes | head -1`` gives; Python ignores SIGPIPE itself.
+CLOSED_PIPE_EXIT = 128 + 13
+
+
+def _closed_pipe() -> int:
+    """End quietly after stdout's reader has gone: no message, no traceback.
+
+    Python's advice (the ``signal`` module's notes on SIGPIPE): point stdout at /dev/null, so the
+    flush at interpreter exit has somewhere to put what is still buffered instead of failing again.
+    """
     try:
-        return args.handler(args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (a test's capture): nothing to redirect
+        pass
+    return CLOSED_PIPE_EXIT
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen command: a user's mistake is one line on stderr and exit 2, Ctrl-C is 130,
+    a closed pipe on stdout a quiet exit (:data:`CLOSED_PIPE_EXIT`)."""
+    try:
+        code = args.handler(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be told from a failure
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except EXPECTED_ERRORS as exc:
         tell(f"headline-topics {args.command}: error: {exc}")
         return 2

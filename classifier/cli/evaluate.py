@@ -15,7 +15,9 @@ from classifier.cli import _util
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from classifier.topics.evaluation import evaluate_file
 
-    result = evaluate_file(_util.load_model(args), args.data, encoding=args.encoding)
+    model = _util.load_model(args)
+    model.embedder = _util.EncodingProgress(model.embedder, args.progress, desc="evaluating")
+    result = evaluate_file(model, args.data, encoding=args.encoding)
     if args.json:
         _util.emit_json(result)
     else:
@@ -76,7 +78,12 @@ def multi_topic_report(multi: dict[str, Any]) -> list[str]:
 
 def register(add: _util.AddCommand) -> None:
     evaluate = add("evaluate", cmd_evaluate, "score a model on a labelled file")
-    evaluate.add_argument("data")
+    evaluate.add_argument("data", help="CSV or JSONL with 'headline' and 'topic' (as for train)")
     evaluate.add_argument("--model", help="version (default: current)")
     evaluate.add_argument("--json", action="store_true", help="one JSON object")
-    evaluate.add_argument("--encoding", default="utf-8-sig")
+    evaluate.add_argument(
+        "--encoding",
+        default="utf-8-sig",
+        help="text encoding of DATA (default utf-8-sig: UTF-8, with or without a byte-order mark)",
+    )
+    _util.add_progress_option(evaluate)

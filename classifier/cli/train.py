@@ -40,8 +40,11 @@ def register(add: _util.AddCommand) -> None:
         help=f"inverse regularisation of the head, a finite number above 0 (default {config.DEFAULT_C:g})",
     )
     train.add_argument(
-        "--encoding", default="utf-8-sig", help="text encoding of DATA (default UTF-8)"
+        "--encoding",
+        default="utf-8-sig",
+        help="text encoding of DATA (default utf-8-sig: UTF-8, with or without a byte-order mark)",
     )
+    _util.add_progress_option(train)
     group = train.add_mutually_exclusive_group()
     group.add_argument(
         "--no-promote", action="store_true", help="write the version but keep the current one"
@@ -59,7 +62,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     result, problems = train_from_file(
         args.data,
         store,
-        _util.new_encoder(args),
+        _util.EncodingProgress(_util.new_encoder(args), args.progress, desc="embedding"),
         priors=args.priors,
         promote=promote,
         encoding=args.encoding,

@@ -20,7 +20,13 @@ from classifier.tagging.clusters import fit_clusters
 from classifier.tagging.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_CLUSTER_SAMPLE
 from classifier.tagging.output import OutputTarget
 from classifier.tagging.results import output_columns
-from classifier.tagging.run import ProgressCallback, TagSummary, check_paths, make_job
+from classifier.tagging.run import (
+    ProgressCallback,
+    TagSummary,
+    check_paths,
+    clusters_id,
+    make_job,
+)
 from classifier.tagging.tagger import DEFAULT_MEMO_SIZE, ClusterAssigner, Tagger, encoder_id
 
 if TYPE_CHECKING:
@@ -62,7 +68,7 @@ def tag_file(
     check_paths(input_path, output_path)
     out_fmt = detect_format(output_path)
     if clusters is not None:
-        assigner_id = f"{clusters}, fitted on {cluster_sample} distinct headlines"
+        assigner_id = clusters_id(clusters, cluster_sample)
     with_clusters = assigner is not None or clusters is not None
     reserved = set(output_columns(with_clusters))
     tagger = Tagger(

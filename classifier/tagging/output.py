@@ -29,7 +29,7 @@ from classifier.readers.chunks import Chunk
 from classifier.readers.formats import FileFormat
 from classifier.tagging.paths import STATE_FORMAT, partial_paths, read_state
 from classifier.tagging.results import TagResult
-from classifier.tagging.run import Counters
+from classifier.tagging.run import Counters, refuse_changed_job
 from classifier.tagging.writers import arrow_table, formatter_for, gzip_member
 
 logger = logging.getLogger(__name__)
@@ -122,18 +122,7 @@ class OutputTarget:
         self.checkpoint(force=True)
 
     def _check_job(self, state: dict[str, Any]) -> None:
-        saved = state.get("job", {})
-        changed = [
-            key for key in sorted(set(saved) | set(self.job)) if saved.get(key) != self.job.get(key)
-        ]
-        if changed:
-            details = "; ".join(
-                f"{k}: was {saved.get(k)!r}, now {self.job.get(k)!r}" for k in changed
-            )
-            raise DataError(
-                f"cannot resume {self.output}: the run is not the same ({details}); "
-                "start over with --force"
-            )
+        refuse_changed_job(self.output, state.get("job", {}), self.job)
 
     def _restore(self, state: dict[str, Any]) -> None:
         offset, rows, chunks = (

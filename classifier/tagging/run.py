@@ -65,6 +65,26 @@ def make_job(
     }
 
 
+def clusters_id(level: str, sample: int) -> str:
+    """How a run's job records its ``--clusters`` options (the level and the sample size)."""
+    return f"{level}, fitted on {sample} distinct headlines"
+
+
+def refuse_changed_job(
+    output: Path, saved: dict[str, Any], job: dict[str, Any], keys: list[str] | None = None
+) -> None:
+    """Refuse to resume ``output`` when the job differs from the interrupted run's (in ``keys``,
+    else in any key), naming each difference."""
+    if keys is None:
+        keys = sorted(set(saved) | set(job))
+    changed = [key for key in keys if saved.get(key) != job.get(key)]
+    if changed:
+        details = "; ".join(f"{k}: was {saved.get(k)!r}, now {job.get(k)!r}" for k in changed)
+        raise DataError(
+            f"cannot resume {output}: the run is not the same ({details}); start over with --force"
+        )
+
+
 @dataclass
 class Counters:
     """Running totals that go into the summary; saved in the state so a resumed run adds up."""
