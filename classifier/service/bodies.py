@@ -26,17 +26,28 @@ class RequestBodies:
     @classmethod
     def from_settings(cls, settings: Settings) -> RequestBodies:
         headline = Headline(settings.max_headline_chars)
+        uncertain = Number(
+            minimum=0,
+            maximum=1,
+            description=(
+                "answers with a confidence under this are marked uncertain "
+                f"(default: the service's, {settings.uncertain_below:g})"
+            ),
+        )
         predict = OneOf(
             (
                 Body(
                     "PredictOne",
-                    {"headline": headline},
+                    {"headline": headline, "uncertain_below": uncertain},
                     ("headline",),
                     example='{"headline": "..."}',
                 ),
                 Body(
                     "PredictMany",
-                    {"headlines": Headlines(1, settings.max_headlines, headline)},
+                    {
+                        "headlines": Headlines(1, settings.max_headlines, headline),
+                        "uncertain_below": uncertain,
+                    },
                     ("headlines",),
                     example='{"headlines": ["..."]}',
                 ),

@@ -64,6 +64,15 @@ class Settings:
     max_headline_chars: int = field(
         default=1000, metadata=_meta("MAX_HEADLINE_CHARS", int, "longest headline accepted", 1)
     )
+    uncertain_below: float = field(
+        default=config.UNCERTAIN_BELOW,
+        metadata=_meta(
+            "UNCERTAIN_BELOW",
+            float,
+            "answers with a confidence under this are marked uncertain (a request may set its own)",
+            0,
+        ),
+    )
     max_headlines: int = field(
         default=256, metadata=_meta("MAX_HEADLINES", int, "most headlines in one request", 1)
     )
@@ -148,6 +157,10 @@ class Settings:
             value = getattr(self, f.name)
             if spec.minimum is not None and value is not None and value < spec.minimum:
                 raise ValueError(f"{spec.env} must be at least {spec.minimum:g}, not {value}")
+        if not 0 <= self.uncertain_below <= 1:
+            raise ValueError(
+                f"{PREFIX}UNCERTAIN_BELOW must be from 0 to 1, not {self.uncertain_below}"
+            )
 
     @property
     def admin_enabled(self) -> bool:

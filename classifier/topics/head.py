@@ -134,10 +134,10 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
-    def _linear(self) -> LogisticRegression:
+    def _linear(self, class_weight=None) -> LogisticRegression:
         return LogisticRegression(
             C=self.C,
-            class_weight=self.class_weight,
+            class_weight=self.class_weight if class_weight is None else class_weight,
             max_iter=self.max_iter,
             random_state=self.random_state,
         )
@@ -168,6 +168,12 @@ class TopicHead(ClassifierMixin, BaseEstimator):
                 f"{self.classes_[0]!r}"
             )
         counts = np.bincount(y_index, weights=row_weight)
+        # "balanced" by the weighted counts: half rows are half a headline of their class
+        balance = (
+            dict(enumerate(len(y_index) / (len(counts) * np.maximum(counts, 1e-12))))
+            if sample_weight is not None and self.class_weight == "balanced"
+            else None
+        )
         shift, weights = self._prior_shift(counts, y_index)
         weights = weights * row_weight
         self.cv_, splits = self._splits(X, y_index, np.bincount(y_index), groups)
@@ -188,7 +194,7 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             self.oof_proba_ = None
             self.oof_weights_ = None
             self.thresholds_ = np.full(len(self.classes_), 0.5)
-        final = self._linear().fit(X, y_index, sample_weight=row_weight)
+        final = self._linear(balance).fit(X, y_index, sample_weight=row_weight)
         coef, intercept = final.coef_, final.intercept_
         if len(self.classes_) == 2:  # sklearn keeps one row for two classes; store both logits
             coef = np.vstack([-coef[0] / 2, coef[0] / 2])
@@ -208,7 +214,8 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             if len(groups) != len(y_index):
                 raise ValueError(f"{len(groups)} groups for {len(y_index)} rows")
             n_groups = len(np.unique(groups))
-            splitter = LeaveOneGroupOut() if n_groups <= 20 else GroupKFold(self.calibration_folds)
+            # one fit per group while that is cheap; whole groups per fold beyond
+            splitter = LeaveOneGroupOut() if n_groups <= 12 else GroupKFold(self.calibration_folds)
             if n_groups >= 2:
                 splits = list(splitter.split(X, y_index, groups))
                 n_classes = len(counts)

@@ -117,11 +117,15 @@ def _held_out_metrics(model, labels, topics, source, groups, params) -> dict[str
     oof, weights = head.oof_proba_[first], head.oof_weights_[first]
     predicted = head.classes_[np.argmax(oof, axis=1)]
     metrics = classification_metrics(labels, predicted, oof.max(axis=1), model.labels, weights)
-    method = (
-        f"leave-one-group-out cross-validation over {len(set(groups))} groups"
-        if groups is not None and head.cv_ == "groups"
-        else f"{params['calibration_folds']}-fold cross-validation"
-    )
+    if groups is not None and head.cv_ == "groups":
+        n_groups = len(set(groups))
+        method = (
+            f"leave-one-group-out cross-validation over {n_groups} groups"
+            if n_groups <= 12
+            else f"{params['calibration_folds']}-fold cross-validation by group ({n_groups} groups)"
+        )
+    else:
+        method = f"{params['calibration_folds']}-fold cross-validation"
     metrics["method"] = method + (
         ", rows re-weighted to the priors" if params.get("priors") else ""
     )
