@@ -39,3 +39,18 @@ def dask_client():
     yield client
     client.close()
     cluster.close()
+
+
+@pytest.fixture(scope="session")
+def dask_processes(tmp_path_factory):
+    """A real cluster, started as a user starts one: ``dask scheduler`` and two ``dask worker``
+    processes (one thread each, behind their nannies) on 127.0.0.1, for the whole session."""
+    pytest.importorskip("distributed")
+    from tests.tagging.support import DaskProcesses
+
+    cluster = DaskProcesses(tmp_path_factory.mktemp("dask-cluster"), workers=2)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
