@@ -1,7 +1,7 @@
 """``headline-topics tag INPUT OUTPUT``: label every row of an archive, resumably, with a progress bar.
 
 The engines are :func:`classifier.tagging.tagger.tag_file` (local) and
-:func:`classifier.tagging.dask_engine.tag_dask`; this module checks the options and the paths
+:func:`classifier.tagging.dask.tag_dask`; this module checks the options and the paths
 before the model loads, picks the model and backend (an interrupted run keeps its own), and
 prints the summary they return. The engines, pandas and the model load only when a run starts.
 """
@@ -216,7 +216,11 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if args.engine == "local" and args.scheduler:
         raise ValueError("--scheduler is for --engine dask")
     if args.engine == "dask" and args.clusters:
-        raise ValueError("--clusters works with the local engine only")
+        raise ValueError(
+            "--clusters works with the local engine only: it fits one clusterer on a sample of "
+            "the whole archive before the first row is tagged, which the dask engine does not do "
+            "yet; run it with --engine local (or tag on dask, then run `cluster` on the output)"
+        )
     _check_early(args)
     store = _util.store_from(args)
     job = _saved_job(args)

@@ -297,3 +297,57 @@ class DaskProcesses:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+class SlowEmbedder(FakeEmbedder):
+    """The fake encoder, slowed down, so that a test can kill a process while a job runs."""
+
+    def encode(self, texts, *, batch_size=None):
+        time.sleep(0.05)
+        return super().encode(texts, batch_size=batch_size)
+
+
+# a Dask client in a child process that a test can SIGKILL part way
+DASK_DRIVER = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {root!r})
+    from classifier.tagging import dask as tag_dask
+    from tests.tagging.support import SlowEmbedder
+
+    spec = tag_dask.ModelSpec({store!r}, "vfake-1", embedder_factory=SlowEmbedder)
+    tag_dask.tag_dask({source!r}, {output!r}, spec, scheduler={address!r}, blocksize={blocksize})
+    """
+)
+
+
+def start_hidden_worker(cluster: DaskProcesses, hidden: list[Path]) -> subprocess.Popen:
+    """One more ``dask worker`` that cannot see the ``hidden`` folders, as on another machine
+    (an empty tmpfs mounted over each, in a user and mount namespace of its own)."""
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare command")
+    probe = subprocess.run(
+        ["unshare", "-r", "-m", "mount", "-t", "tmpfs", "none", str(hidden[0])],
+        capture_output=True,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a mount namespace here: {probe.stderr.decode().strip()}")
+    mounts = " && ".join(f"mount -t tmpfs none '{folder}'" for folder in hidden)
+    dask = Path(sys.executable).with_name("dask")
+    command = (
+        f"{mounts} && exec '{dask}' worker {cluster.address} --nthreads 1 --no-nanny "
+        f"--no-dashboard --name hidden --memory-limit 1GiB"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cluster.client.wait_for_workers(cluster.n_workers, timeout=120)  # one may be restarting
+    log = open(cluster.folder / "hidden-worker.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        ["unshare", "-r", "-m", "sh", "-c", command],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    cluster.client.wait_for_workers(cluster.n_workers + 1, timeout=120)
+    return process

@@ -25,6 +25,7 @@ from classifier.tagging.run import Counters
 if TYPE_CHECKING:
     from classifier.tagging.dask.context import DaskRun
 
+
 def _check_replaceable(output: Path, force: bool) -> None:
     if not output.exists() and not output.is_symlink():
         return

@@ -150,7 +150,9 @@ def _tag_part(
     columns = list(out.columns)
     formatter = None
     if out.kind in ("csv", "jsonl"):
-        formatter = formatter_for(FileFormat(out.kind, delimiter=out.delimiter), columns, clusters=False)
+        formatter = formatter_for(
+            FileFormat(out.kind, delimiter=out.delimiter), columns, clusters=False
+        )
     counters, rows, pieces = Counters(), 0, []
     for chunk in read_part(part, plan, chunk_size):
         with lock:  # a tagger's memo is not thread-safe; the encoder uses every core anyway
