@@ -135,7 +135,7 @@ def _saved_job(args: argparse.Namespace) -> dict:
     if args.engine == "local" or _single_file(args):
         state = read_state(args.output)
         return state.get("job", {}) if state else {}
-    return read_folder_job(Path(args.output))
+    return read_folder_job(args.output)
 
 
 def _single_file(args: argparse.Namespace) -> bool:
@@ -178,9 +178,18 @@ class _ProgressBar:
 def _check_early(args: argparse.Namespace) -> None:
     """Catch wrong paths and names before spending seconds loading the model."""
     from classifier.readers.formats import detect_format
+    from classifier.readers.urls import is_url
     from classifier.tagging.paths import partial_paths
     from classifier.tagging.run import check_paths
 
+    if is_url(args.input) or is_url(args.output):
+        if args.engine != "dask":
+            raise DataError(
+                "s3:// and other URLs are for --engine dask; with the local engine, copy the "
+                "archive to a local file first"
+            )
+        check_paths(args.input, args.output)
+        return
     input_path, output = Path(args.input), Path(args.output)
     check_paths(input_path, output)
     if not input_path.is_dir():
@@ -241,7 +250,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
             summary = _run_local(args, store, version, manifest, common)
     except KeyboardInterrupt:
         bar.close()
-        state = read_state(args.output) if partial_paths(Path(args.output)).state.exists() else None
+        state = None if "://" in args.output else read_state(args.output)
         done = state.get("rows_done", 0) if state else 0
         _util.tell(
             f"interrupted: {done:,} rows are saved; run the same command with --resume to continue"
@@ -249,7 +258,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
         return 130
     except OSError as exc:
         bar.close()
-        if partial_paths(Path(args.output)).state.exists():
+        if "://" not in args.output and partial_paths(Path(args.output)).state.exists():
             raise OSError(
                 f"{exc}; the rows written so far are kept: fix the cause and run again with --resume"
             ) from exc

@@ -27,6 +27,7 @@ from typing import Any
 
 from classifier.errors import DataError
 from classifier.readers.formats import FileFormat
+from classifier.readers.urls import is_url, open_url
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
 _BOM = b"\xef\xbb\xbf"
@@ -44,9 +45,26 @@ class ByteRange:
     rows: int
 
 
+class _GzipOver(gzip.GzipFile):
+    """A gzip stream over a file object it closes too (``GzipFile`` leaves a given one open)."""
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
 def open_binary(path: str, compressed: bool) -> Any:
-    """The file's (uncompressed) bytes as a binary stream."""
-    return gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115 - caller closes
+    """The file's (uncompressed) bytes as a binary stream; ``path`` may be an ``s3://`` URL."""
+    if not is_url(path):
+        return gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
+    raw = open_url(path)
+    return _GzipOver(raw) if compressed else raw
 
 
 def text_lines(binary: Any) -> Iterator[bytes]:
@@ -96,8 +114,9 @@ def csv_records(lines: Iterator[bytes], delimiter: str, position: list[int]) -> 
     return iter_csv_fields(csv.reader(_decoded(lines, position), delimiter=delimiter))
 
 
-def scan_csv(path: str, fmt: FileFormat, blocksize: int) -> tuple[int, list[ByteRange]]:
-    """The offset where the header record ends and the ranges of the records after it."""
+def scan_csv(path: str, fmt: FileFormat, blocksize: int) -> tuple[Any, list[ByteRange]]:
+    """The header record (fields, or a reason string, or None: no header) and the ranges of the
+    records after it."""
     with open_binary(path, fmt.gzip) as binary:
         try:
             lines = text_lines(binary)
@@ -105,15 +124,16 @@ def scan_csv(path: str, fmt: FileFormat, blocksize: int) -> tuple[int, list[Byte
             bom = len(_BOM) if first.startswith(_BOM) else 0
             position = [bom]  # offsets count the BOM that the parser is not shown
             records = csv_records(_with_first(first[bom:], lines), fmt.delimiter, position)
-            if next(records, None) is None:  # the header (a blank line is no header)
-                return position[0], [ByteRange(position[0], position[0], 0, 0)]
+            header = next(records, None)
             header_end = position[0]
+            if header is None:
+                return None, [ByteRange(header_end, header_end, 0, 0)]
 
             def ends() -> Iterator[int]:
                 for _ in records:
                     yield position[0]
 
-            return header_end, _cut(ends(), header_end, max(1, blocksize))
+            return header, _cut(ends(), header_end, max(1, blocksize))
         except _DAMAGE as exc:
             raise DataError(f"{path}: the file is damaged: {exc}") from exc
 

@@ -195,17 +195,10 @@ class JsonlReader(_LineReader):
     ):
         """``scanned``: the (keys, has broken lines) of a scan already made, else one is made."""
         super().__init__(path, fmt, text_column, reserved)
-        self.columns, self.has_bad_lines = scanned or scan_jsonl_columns(path, fmt)
-        self.columns = list(self.columns)
-        if self.columns and text_column not in self.columns:
-            raise DataError(
-                f"{path}: no record has a {text_column!r} field; found {', '.join(self.columns)} "
-                "(choose one with --text-column)"
-            )
-        if self.has_bad_lines:
-            self.columns.append(RAW_LINE_COLUMN)
-        self.renames = rename_clashes(self.columns, reserved)
-        self.columns = [self.renames.get(c, c) for c in self.columns]
+        keys, self.has_bad_lines = scanned or scan_jsonl_columns(path, fmt)
+        self.columns, self.renames = jsonl_layout(
+            path, keys, self.has_bad_lines, text_column, reserved
+        )
         self._rows = JsonlRows(text_column, self.renames)
         self._stream, self._counter = _open_binary(path, fmt.gzip)
 
@@ -216,6 +209,24 @@ class JsonlReader(_LineReader):
 
     def _build(self, start: int, batch: list[bytes]) -> Chunk:
         return self._rows.build(start, batch)
+
+
+def jsonl_layout(
+    path: str | os.PathLike[str],
+    keys: list[str],
+    bad: bool,
+    text_column: str,
+    reserved: set[str],
+) -> tuple[list[str], dict[str, str]]:
+    """The output columns of a JSONL file with these keys, and the keys renamed to make room."""
+    if keys and text_column not in keys:
+        raise DataError(
+            f"{path}: no record has a {text_column!r} field; found {', '.join(keys)} "
+            "(choose one with --text-column)"
+        )
+    columns = [*keys, RAW_LINE_COLUMN] if bad else list(keys)
+    renames = rename_clashes(columns, reserved)
+    return [renames.get(c, c) for c in columns], renames
 
 
 def scan_jsonl_columns(path: Path, fmt: FileFormat) -> tuple[list[str], bool]:

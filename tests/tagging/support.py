@@ -210,8 +210,9 @@ def tricky_jsonl_bytes(n: int = 900) -> bytes:
 class DaskProcesses:
     """``dask scheduler`` and ``dask worker`` processes, and a client connected to them."""
 
-    def __init__(self, folder: Path, workers: int = 2) -> None:
+    def __init__(self, folder: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
         self.folder = folder
+        self.env = env or {}
         self.n_workers = workers
         self.processes: list[subprocess.Popen] = []
         self.client = None
@@ -227,6 +228,7 @@ class DaskProcesses:
             "HF_HUB_OFFLINE": "1",
             "OMP_NUM_THREADS": "1",
             "MALLOC_ARENA_MAX": "2",
+            **self.env,
         }
         handle = open(self.folder / log, "wb")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(

@@ -181,3 +181,11 @@ def test_clusters_on_the_dask_engine_are_refused_with_a_reason_before_anything_r
     assert "--clusters works with the local engine only: it fits one clusterer" in err
     assert "--engine local" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # nothing written
+
+
+def test_urls_with_the_local_engine_are_refused_with_what_to_do(tmp_path, capsys):
+    from classifier import cli
+
+    code = cli.main(["tag", "s3://bucket/in.csv", str(tmp_path / "out.csv")])
+    assert code == 2
+    assert "URLs are for --engine dask" in capsys.readouterr().err

@@ -22,8 +22,10 @@ from typing import Any
 from classifier.encoders import backend_for
 from classifier.errors import DataError
 from classifier.readers.formats import detect_format
+from classifier.readers.urls import is_url
 from classifier.tagging.dask.context import DaskRun
 from classifier.tagging.dask.folder import write_folder
+from classifier.tagging.dask.folder_remote import write_remote_folder
 from classifier.tagging.dask.partitions import plan_partitions
 from classifier.tagging.dask.worker import (
     ModelSpec,
@@ -34,7 +36,7 @@ from classifier.tagging.dask.worker import (
 )
 from classifier.tagging.defaults import DEFAULT_BLOCKSIZE, DEFAULT_CHUNK_SIZE
 from classifier.tagging.output import OutputTarget
-from classifier.tagging.paths import is_partitioned_output, partial_paths
+from classifier.tagging.paths import is_partitioned_output, partial_paths, remote_staging
 from classifier.tagging.results import TagResult
 from classifier.tagging.run import Counters, ProgressCallback, TagSummary, check_paths, make_job
 from classifier.topics.store import ModelStore
@@ -88,11 +90,17 @@ def tag_dask(
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
 
-    input_path, output_path = Path(input_path), Path(output_path)
+    input_path = str(input_path) if is_url(input_path) else Path(input_path)
+    output_path = str(output_path) if is_url(output_path) else Path(output_path)
     check_paths(input_path, output_path)
     plan = plan_partitions(input_path, spec.text_column, blocksize)
     partitioned = is_partitioned_output(output_path)
     fmt = None if partitioned else detect_format(output_path)
+    if is_url(output_path) and fmt is not None:
+        raise DataError(
+            f"{output_path}: on object storage the dask engine writes a folder of Parquet parts; "
+            "name the output without an extension (or write one file to a local path)"
+        )
     job = make_job(
         input_path,
         text_column=spec.text_column,
@@ -139,8 +147,10 @@ def _run(run: DaskRun, chunk_size: int) -> tuple[Counters, int]:
     check_workers(run)
     run.client.register_plugin(preload_plugin(run.spec))
     task_plan = dataclasses.replace(run.plan, parts=())  # every task needs the layout, not the list
-    if run.fmt is None:
-        staging = partial_paths(run.output).parts
+    if run.fmt is None and is_url(run.output):
+        out = PartOutput("folder", run.plan.columns, folder=remote_staging(str(run.output)))
+    elif run.fmt is None:
+        staging = partial_paths(Path(run.output)).parts
         out = PartOutput("folder", run.plan.columns, folder=str(staging.resolve()))
     elif run.fmt.kind == "parquet":
         out = PartOutput("table", run.plan.columns)
@@ -160,18 +170,20 @@ def _run(run: DaskRun, chunk_size: int) -> tuple[Counters, int]:
         )
 
     if run.fmt is None:
-        return write_folder(run, submit)
+        remote = is_url(run.output)
+        return (write_remote_folder if remote else write_folder)(run, submit)
     return _write_file(run, submit)
 
 
 def check_workers(run: DaskRun) -> None:
     """Refuse to start when a worker cannot see the input or the model, naming both."""
-    paths = [("the input", str(Path(p).resolve())) for p in {part.path for part in run.plan.parts}]
+    inputs = {part.path for part in run.plan.parts if not is_url(part.path)}
+    paths = [("the input", str(Path(p).resolve())) for p in sorted(inputs)]
     paths.append(("the model", str(Path(run.spec.models_dir) / run.spec.version)))
     if run.spec.encoder:
         paths.append(("the encoder", run.spec.encoder))
-    if run.fmt is None:
-        paths.append(("the output folder", str(run.output.resolve().parent)))
+    if run.fmt is None and not is_url(run.output):
+        paths.append(("the output folder", str(Path(run.output).resolve().parent)))
     answers = run.client.run(missing_paths, paths)
     if not answers:
         raise DataError("the Dask scheduler has no workers; start some with `dask worker ADDRESS`")

@@ -16,20 +16,33 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from classifier.files import fsync_file
+from classifier.readers.urls import is_url, open_url
 from classifier.tagging.run import Counters
 
 SUMMARY_KEY = b"headline_topics.counters"
 PART_NAME = re.compile(r"part-\d{5}\.parquet")
 
 
+def part_name(index: int) -> str:
+    """Part names sort in input order."""
+    return f"part-{index:05d}.parquet"
+
+
 def part_path(folder: str | Path, index: int) -> Path:
-    """Where partition ``index`` goes: part names sort in input order."""
-    return Path(folder) / f"part-{index:05d}.parquet"
+    """Where partition ``index`` goes."""
+    return Path(folder) / part_name(index)
 
 
 def write_part(table: pa.Table, counters: Counters, folder: str, index: int) -> None:
-    """Write one partition as a Parquet part, atomically (a task run twice writes it twice)."""
+    """Write one partition as a Parquet part, atomically (a task run twice writes it twice).
+
+    On object storage (``folder`` a URL) an object appears only once its upload is complete.
+    """
     table = table.replace_schema_metadata({SUMMARY_KEY: json.dumps(counters.to_dict()).encode()})
+    if is_url(folder):
+        with open_url(f"{folder.rstrip('/')}/{part_name(index)}", "wb") as handle:
+            pq.write_table(table, handle)
+        return
     final = part_path(folder, index)
     staging = final.with_name(f"{final.name}.{os.getpid()}.tmp")
     pq.write_table(table, staging)
@@ -37,9 +50,14 @@ def write_part(table: pa.Table, counters: Counters, folder: str, index: int) -> 
     os.replace(staging, final)
 
 
-def part_counters(path: Path) -> Counters:
+def part_counters(path: Path | str) -> Counters:
     """The counters a part carries, without reading its rows."""
-    return Counters.from_dict(json.loads(pq.read_schema(path).metadata[SUMMARY_KEY].decode()))
+    if is_url(path):
+        with open_url(str(path)) as handle:
+            metadata = pq.read_schema(handle).metadata
+    else:
+        metadata = pq.read_schema(path).metadata
+    return Counters.from_dict(json.loads(metadata[SUMMARY_KEY].decode()))
 
 
 def is_tag_output_folder(path: Path) -> bool:

@@ -21,7 +21,8 @@ from classifier.errors import DataError
 from classifier.readers.chunks import Chunk, CsvRows, JsonlRows, rename_clashes
 from classifier.readers.formats import FileFormat, detect_format
 from classifier.readers.split import ByteRange, csv_records, range_lines, scan_csv, scan_jsonl
-from classifier.readers.stream import CsvReader, JsonlReader
+from classifier.readers.stream import jsonl_layout
+from classifier.readers.urls import is_url, open_url
 from classifier.tagging.results import output_columns
 
 
@@ -63,11 +64,12 @@ class Plan:
     def empty_chunk(self, path: str | None = None) -> Chunk:
         """No rows, but the input's columns (with the Parquet types of ``path`` or the first)."""
         if self.fmt.kind == "parquet":
-            return Chunk.empty(pq.read_schema(path or self.parts[0].path), list(self.columns))
+            schema = _parquet_file(path or self.parts[0].path).schema_arrow
+            return Chunk.empty(schema, list(self.columns))
         return Chunk.empty()
 
 
-def plan_partitions(path: Path, text_column: str, blocksize: int) -> Plan:
+def plan_partitions(path: Path | str, text_column: str, blocksize: int) -> Plan:
     """Split an input into partitions of about ``blocksize`` bytes (Parquet: by row group)."""
     fmt = detect_format(path)
     reserved = set(output_columns(False))
@@ -75,30 +77,46 @@ def plan_partitions(path: Path, text_column: str, blocksize: int) -> Plan:
         return _plan_parquet(path, fmt, text_column, reserved)
     if fmt.kind == "jsonl":
         keys, bad, ranges = scan_jsonl(str(path), fmt, blocksize)
-        with JsonlReader(path, fmt, text_column, reserved, scanned=(keys, bad)) as reader:
-            columns, renames = tuple(reader.columns), tuple(reader.renames.items())
-        return Plan(fmt, _parts(path, ranges), columns, (), renames, text_column)
-    with CsvReader(path, fmt, text_column, reserved) as reader:
-        header, columns = tuple(reader.rows.source), tuple(reader.columns)
-    _, ranges = scan_csv(str(path), fmt, blocksize)
-    return Plan(fmt, _parts(path, ranges), columns, header, (), text_column)
+        columns, renames = jsonl_layout(path, keys, bad, text_column, reserved)
+        return Plan(
+            fmt, _parts(path, ranges), tuple(columns), (), tuple(renames.items()), text_column
+        )
+    header, ranges = scan_csv(str(path), fmt, blocksize)
+    if isinstance(header, str):
+        raise DataError(f"{path}: cannot read the header: {header}")
+    header = list(header or [])
+    if header and header[0].startswith("\ufeff"):  # a second BOM, as the local reader drops it
+        header[0] = header[0][1:]
+    try:
+        rows = CsvRows(header, text_column, reserved)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from exc
+    return Plan(fmt, _parts(path, ranges), tuple(rows.columns), tuple(header), (), text_column)
 
 
-def _parts(path: Path, ranges: list[ByteRange]) -> tuple[Part, ...]:
+def _parts(path: Path | str, ranges: list[ByteRange]) -> tuple[Part, ...]:
     return tuple(Part(str(path), r.start, r.end, r.first_row, r.rows) for r in ranges)
 
 
-def _plan_parquet(path: Path, fmt: FileFormat, text_column: str, reserved: set[str]) -> Plan:
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+def _parquet_file(path: str) -> pq.ParquetFile:
+    return pq.ParquetFile(open_url(path) if is_url(path) else path)
+
+
+def _plan_parquet(path: Path | str, fmt: FileFormat, text_column: str, reserved: set[str]) -> Plan:
+    if is_url(path):
+        files: list[Path | str] = [str(path)]
+    else:
+        path = Path(path)
+        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
     if not files:
         raise DataError(f"{path}: no .parquet files")
-    schema = pq.read_schema(files[0])
+    schema = _parquet_file(str(files[0])).schema_arrow
     if text_column not in schema.names:
         raise DataError(f"{path}: no {text_column!r} column; found {', '.join(schema.names)}")
     renames = rename_clashes(schema.names, reserved)
     parts, row = [], 0
     for file in files:
-        metadata = pq.ParquetFile(file).metadata
+        metadata = _parquet_file(str(file)).metadata
         for group in range(metadata.num_row_groups):
             rows = metadata.row_group(group).num_rows
             parts.append(Part(str(file), first_row=row, rows=rows, row_group=group))
@@ -110,7 +128,7 @@ def _plan_parquet(path: Path, fmt: FileFormat, text_column: str, reserved: set[s
 def read_part(part: Part, plan: Plan, chunk_size: int) -> Iterator[Chunk]:
     """The rows of one partition in chunks of up to ``chunk_size``, parsed as the local engine does."""
     if plan.fmt.kind == "parquet":
-        table = pq.ParquetFile(part.path).read_row_group(part.row_group)
+        table = _parquet_file(part.path).read_row_group(part.row_group)
         for offset in range(0, table.num_rows, chunk_size):
             piece = table.slice(offset, chunk_size)
             texts = piece.column(plan.text_column).to_pylist()
