@@ -95,7 +95,7 @@ def register(add: _util.AddCommand) -> None:
         "--blocksize",
         type=int,
         default=DEFAULT_BLOCKSIZE,
-        help="dask engine: bytes of CSV per partition (default 8 MiB)",
+        help="dask engine: bytes of CSV/JSONL per partition, cut where a record ends (default 8 MiB)",
     )
     tag.add_argument(
         "--checkpoint-every",
