@@ -9,9 +9,10 @@ from tests.conftest import FakeEmbedder
 from tests.tagging.support import ROWS, CountingEmbedder, train
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fake_store(tmp_path_factory) -> ModelStore:
-    """Versions vfake-1 and vfake-2 (trained on other rows), both on the fake encoder."""
+    """Versions vfake-1 and vfake-2 (trained on other rows), both on the fake encoder; one
+    store for the session (no test writes to it), so the Dask workers load each model once."""
     store = ModelStore(tmp_path_factory.mktemp("tag-models") / "models")
     train(store, FakeEmbedder(), version="vfake-1")
     train(store, FakeEmbedder(), rows=ROWS[1::18], version="vfake-2")
