@@ -1,7 +1,7 @@
 """``headline-topics tag INPUT OUTPUT``: label every row of an archive, resumably, with a progress bar.
 
 The engines are :func:`classifier.tagging.tagger.tag_file` (local) and
-:func:`classifier.tagging.dask_engine.tag_dask`; this module checks the options and the paths
+:func:`classifier.tagging.dask.tag_dask`; this module checks the options and the paths
 before the model loads, picks the model and backend (an interrupted run keeps its own), and
 prints the summary they return. The engines, pandas and the model load only when a run starts.
 """
@@ -99,7 +99,7 @@ def register(add: _util.AddCommand) -> None:
         "--blocksize",
         type=int,
         default=DEFAULT_BLOCKSIZE,
-        help="dask engine: bytes of CSV per partition (default 8 MiB)",
+        help="dask engine: bytes of CSV/JSONL per partition, cut where a record ends (default 8 MiB)",
     )
     tag.add_argument(
         "--checkpoint-every",
@@ -134,7 +134,7 @@ def _saved_job(args: argparse.Namespace) -> dict:
     if args.engine == "local" or _single_file(args):
         state = read_state(args.output)
         return state.get("job", {}) if state else {}
-    return read_folder_job(Path(args.output))
+    return read_folder_job(args.output)
 
 
 def _single_file(args: argparse.Namespace) -> bool:
@@ -147,8 +147,18 @@ def _check_early(args: argparse.Namespace) -> None:
     """Catch wrong paths and names before spending seconds loading the model (under the lock:
     another run's partial output is not an interrupted run's)."""
     from classifier.readers.formats import detect_format
+    from classifier.readers.urls import is_url
     from classifier.tagging.paths import partial_paths
+    from classifier.tagging.run import check_paths
 
+    if is_url(args.input) or is_url(args.output):
+        if args.engine != "dask":
+            raise DataError(
+                "s3:// and other URLs are for --engine dask; with the local engine, copy the "
+                "archive to a local file first"
+            )
+        check_paths(args.input, args.output)
+        return
     input_path, output = Path(args.input), Path(args.output)
     if not input_path.is_dir():
         detect_format(input_path)
@@ -169,7 +179,7 @@ def _check_resume(args: argparse.Namespace, job: dict) -> None:
     if not job:
         return
     now = {
-        **input_identity(Path(args.input)),
+        **input_identity(args.input),
         "text_column": args.text_column,
         "clusters": clusters_id(args.clusters, args.cluster_sample) if args.clusters else None,
     }
@@ -177,6 +187,7 @@ def _check_resume(args: argparse.Namespace, job: dict) -> None:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
+    from classifier.readers.urls import is_url
     from classifier.tagging.lock import output_lock
     from classifier.tagging.run import check_paths
 
@@ -198,8 +209,15 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if args.engine == "local" and args.scheduler:
         raise ValueError("--scheduler is for --engine dask")
     if args.engine == "dask" and args.clusters:
-        raise ValueError("--clusters works with the local engine only")
-    check_paths(Path(args.input), Path(args.output))
+        raise ValueError(
+            "--clusters works with the local engine only: it fits one clusterer on a sample of "
+            "the whole archive before the first row is tagged, which the dask engine does not do "
+            "yet; run it with --engine local (or tag on dask, then run `cluster` on the output)"
+        )
+    if is_url(args.output):  # object storage has no folders to check and no flock
+        return _tag(args)
+    if not is_url(args.input):
+        check_paths(Path(args.input), Path(args.output))
     _util.require_output_folder(args.output, "OUTPUT")
     with output_lock(args.output):
         return _tag(args)
@@ -231,7 +249,7 @@ def _tag(args: argparse.Namespace) -> int:
             summary = _run_local(args, store, version, manifest, common)
     except KeyboardInterrupt:
         bar.close()
-        state = read_state(args.output) if partial_paths(Path(args.output)).state.exists() else None
+        state = None if "://" in args.output else read_state(args.output)
         done = state.get("rows_done", 0) if state else 0
         _util.tell(
             f"interrupted: {done:,} rows are saved; run the same command with --resume to continue"
@@ -239,7 +257,7 @@ def _tag(args: argparse.Namespace) -> int:
         return 130
     except OSError as exc:
         bar.close()
-        if partial_paths(Path(args.output)).state.exists():
+        if "://" not in args.output and partial_paths(Path(args.output)).state.exists():
             raise OSError(
                 f"{exc}; the rows written so far are kept: fix the cause and run again with --resume"
             ) from exc

@@ -21,6 +21,7 @@ from classifier.errors import DataError
 from classifier.readers.records import check_header
 
 CLASH_SUFFIX = "_input"
+RAW_LINE_COLUMN = "raw_line"  # a broken JSONL line keeps its text here
 
 # archives hold the odd huge cell (a whole article pasted into a headline column)
 csv.field_size_limit(1 << 24)
@@ -143,3 +144,43 @@ def iter_csv_fields(reader: Iterator[list[str]]) -> Iterator[list[str] | str]:
             continue
         if fields:  # blank lines are not rows
             yield fields
+
+
+class JsonlRows:
+    """Turns JSON lines into records; a broken line keeps its text in a ``raw_line`` column.
+
+    Shared by the local JSONL reader and the Dask engine's range reader, so both mark a broken
+    line the same way. ``renames`` are the input keys that clash with the columns tag adds.
+    """
+
+    def __init__(self, text_column: str, renames: dict[str, str]) -> None:
+        self.text_column = text_column
+        self.renames = renames
+
+    def build(self, start: int, lines: Iterable[bytes]) -> Chunk:
+        """Lines that are blank (whitespace only) are not rows: the caller leaves them out."""
+        texts, issues, records = [], [], []
+        for line in lines:
+            record, value, issue = self.parse(line)
+            records.append(record)
+            texts.append(value)
+            issues.append(issue)
+        return Chunk(start, texts, issues, records=records)
+
+    def parse(self, line: bytes) -> tuple[dict[str, Any], Any, str | None]:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raw = line.decode("utf-8", "replace").rstrip("\r\n")
+            return {RAW_LINE_COLUMN: raw}, MISSING, f"not valid UTF-8: byte {exc.start}"
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return {RAW_LINE_COLUMN: text.rstrip("\r\n")}, MISSING, f"not valid JSON: {exc.msg}"
+        if not isinstance(record, dict):
+            raw = text.rstrip("\r\n")
+            return {RAW_LINE_COLUMN: raw}, MISSING, "not a JSON object"
+        value = record.get(self.text_column, MISSING)
+        if self.renames and not self.renames.keys().isdisjoint(record):
+            record = {self.renames.get(k, k): v for k, v in record.items()}
+        return record, value, None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +22,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from classifier.errors import DataError
-from classifier.readers.chunks import MISSING, Chunk, CsvRows, iter_csv_fields, rename_clashes
+from classifier.readers.chunks import (
+    RAW_LINE_COLUMN,
+    Chunk,
+    CsvRows,
+    JsonlRows,
+    iter_csv_fields,
+    rename_clashes,
+)
 from classifier.readers.formats import FileFormat, detect_format
+from classifier.readers.split import scan_jsonl
 
-RAW_LINE_COLUMN = "raw_line"
+__all__ = ["RAW_LINE_COLUMN", "CsvReader", "JsonlReader", "ParquetReader", "Reader", "open_reader"]
 _DAMAGE = (EOFError, gzip.BadGzipFile, OSError)  # a truncated gzip member, a bad disk block
 
 
@@ -178,18 +185,21 @@ class CsvReader(_LineReader):
 class JsonlReader(_LineReader):
     """JSON lines, optionally gzip; a broken line keeps its text in a ``raw_line`` column."""
 
-    def __init__(self, path: Path, fmt: FileFormat, text_column: str, reserved: set[str]):
+    def __init__(
+        self,
+        path: Path,
+        fmt: FileFormat,
+        text_column: str,
+        reserved: set[str],
+        scanned: tuple[list[str], bool] | None = None,
+    ):
+        """``scanned``: the (keys, has broken lines) of a scan already made, else one is made."""
         super().__init__(path, fmt, text_column, reserved)
-        self.columns, self.has_bad_lines = scan_jsonl_columns(path, fmt)
-        if self.columns and text_column not in self.columns:
-            raise DataError(
-                f"{path}: no record has a {text_column!r} field; found {', '.join(self.columns)} "
-                "(choose one with --text-column)"
-            )
-        if self.has_bad_lines:
-            self.columns.append(RAW_LINE_COLUMN)
-        self.renames = rename_clashes(self.columns, reserved)
-        self.columns = [self.renames.get(c, c) for c in self.columns]
+        keys, self.has_bad_lines = scanned or scan_jsonl_columns(path, fmt)
+        self.columns, self.renames = jsonl_layout(
+            path, keys, self.has_bad_lines, text_column, reserved
+        )
+        self._rows = JsonlRows(text_column, self.renames)
         self._stream, self._counter = _open_binary(path, fmt.gzip)
 
     def _items(self) -> Iterator[bytes]:
@@ -198,61 +208,31 @@ class JsonlReader(_LineReader):
                 yield line
 
     def _build(self, start: int, batch: list[bytes]) -> Chunk:
-        texts, issues, records = [], [], []
-        for line in batch:
-            record, value, issue = self._parse(line)
-            records.append(record)
-            texts.append(value)
-            issues.append(issue)
-        return Chunk(start, texts, issues, records=records)
+        return self._rows.build(start, batch)
 
-    def _parse(self, line: bytes) -> tuple[dict[str, Any], Any, str | None]:
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raw = line.decode("utf-8", "replace").rstrip("\r\n")
-            return {RAW_LINE_COLUMN: raw}, MISSING, f"not valid UTF-8: byte {exc.start}"
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return {RAW_LINE_COLUMN: text.rstrip("\r\n")}, MISSING, f"not valid JSON: {exc.msg}"
-        if not isinstance(record, dict):
-            raw = text.rstrip("\r\n")
-            return {RAW_LINE_COLUMN: raw}, MISSING, "not a JSON object"
-        value = record.get(self.text_column, MISSING)
-        if self.renames and not self.renames.keys().isdisjoint(record):
-            record = {self.renames.get(k, k): v for k, v in record.items()}
-        return record, value, None
+
+def jsonl_layout(
+    path: str | os.PathLike[str],
+    keys: list[str],
+    bad: bool,
+    text_column: str,
+    reserved: set[str],
+) -> tuple[list[str], dict[str, str]]:
+    """The output columns of a JSONL file with these keys, and the keys renamed to make room."""
+    if keys and text_column not in keys:
+        raise DataError(
+            f"{path}: no record has a {text_column!r} field; found {', '.join(keys)} "
+            "(choose one with --text-column)"
+        )
+    columns = [*keys, RAW_LINE_COLUMN] if bad else list(keys)
+    renames = rename_clashes(columns, reserved)
+    return [renames.get(c, c) for c in columns], renames
 
 
 def scan_jsonl_columns(path: Path, fmt: FileFormat) -> tuple[list[str], bool]:
-    """Every key used in a JSONL file, in order of first use, and whether any line is broken.
-
-    CSV and Parquet outputs need one set of columns before the first row is written; a quick
-    pass over the keys (no model involved) costs seconds even on large archives.
-    """
-    seen: dict[str, None] = {}
-    bad = False
-    opener: Any = gzip.open if fmt.gzip else open
-    try:
-        with opener(path, "rb") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    bad = True
-                    continue
-                if not isinstance(record, dict):
-                    bad = True
-                    continue
-                for key in record:
-                    if key not in seen:
-                        seen[key] = None
-    except (EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: the file is damaged: {exc}") from exc
-    return list(seen), bad
+    """Every key used in a JSONL file, in order of first use, and whether any line is broken."""
+    columns, bad, _ = scan_jsonl(str(path), fmt)
+    return columns, bad
 
 
 class ParquetReader(Reader):

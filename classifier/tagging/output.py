@@ -163,21 +163,36 @@ class OutputTarget:
     # -- writing -----------------------------------------------------------------------------
     def write(self, chunk: Chunk, result: TagResult) -> None:
         """Append one tagged chunk; checkpoint when enough time has passed since the last one."""
-        offset, rows, chunks, _ = self._mark
         if self.fmt.kind == "parquet":
-            table = arrow_table(chunk, result, self.columns, clusters=self.clusters)
+            payload: bytes | pa.Table = arrow_table(
+                chunk, result, self.columns, clusters=self.clusters
+            )
+        else:
+            payload = self._formatter.format(chunk, result)
+        counters = Counters()
+        counters.add(result)
+        self.append(payload, len(chunk), counters)
+
+    def append(self, payload: bytes | pa.Table, rows: int, counters: Counters) -> None:
+        """Append ``rows`` rows already formatted (CSV/JSONL bytes, uncompressed, or a table).
+
+        The Dask engine's workers format their partitions with the same formatters, so the
+        client only appends them here, in input order.
+        """
+        offset, done, chunks, _ = self._mark
+        if self.fmt.kind == "parquet":
+            assert isinstance(payload, pa.Table)
             final = self.parts / _part_name(chunks)
             staging = final.with_suffix(".tmp")
-            pq.write_table(table, staging)
+            pq.write_table(payload, staging)
             os.replace(staging, final)
         else:
-            data = self._formatter.format(chunk, result)
-            if self.fmt.gzip and data:
-                data = gzip_member(data)
+            assert isinstance(payload, bytes)
+            data = gzip_member(payload) if self.fmt.gzip and payload else payload
             self._handle.write(data)
             offset += len(data)
-        self.counters.add(result)
-        self._mark = (offset, rows + len(chunk), chunks + 1, self.counters.to_dict())
+        self.counters.merge(counters)
+        self._mark = (offset, done + rows, chunks + 1, self.counters.to_dict())
         self.checkpoint()
 
     def checkpoint(self, *, force: bool = False, phase: str | None = None) -> None:

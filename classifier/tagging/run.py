@@ -18,29 +18,40 @@ from typing import Any
 from classifier.errors import DataError
 from classifier.files import would_overwrite
 from classifier.readers.formats import FileFormat
+from classifier.readers.urls import is_url, url_identity
 from classifier.tagging.results import TagResult, issue_kind
 
 ProgressCallback = Callable[[int, int | None], None]  # (rows done, estimated total or None)
 
 
-def check_paths(input_path: Path, output_path: Path) -> None:
+def check_paths(input_path: Path | str, output_path: Path | str) -> None:
     """Refuse a missing input, or an output that would overwrite it, before any work."""
+    if is_url(input_path) or is_url(output_path):
+        if str(input_path) == str(output_path):
+            raise DataError("the output would overwrite the input; choose another output file")
+        if is_url(input_path):
+            url_identity(str(input_path))  # a missing object or a folder is a clear error
+            return
+    input_path, output_path = Path(input_path), Path(output_path)
     if input_path.is_dir():
         raise DataError(f"{input_path} is a folder; name a CSV, JSONL or Parquet file")
     if not input_path.exists():
         raise DataError(f"{input_path}: no such file")
-    if would_overwrite(output_path, input_path):
+    if not is_url(output_path) and would_overwrite(output_path, input_path):
         raise DataError("the output would overwrite the input; choose another output file")
 
 
-def input_identity(path: Path) -> dict[str, Any]:
+def input_identity(path: Path | str) -> dict[str, Any]:
     """What must not change between an interrupted run and its resumption."""
+    if is_url(path):
+        return url_identity(str(path))
+    path = Path(path)
     stat = path.stat()
     return {"input": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def make_job(
-    input_path: Path,
+    input_path: Path | str,
     *,
     text_column: str,
     model: str,
