@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from classifier.cli import _util
+from classifier.config import UNCERTAIN_BELOW
 from classifier.readers.decoding import clean_text
 from classifier.text import PROBLEM_WORDS, headline_problem
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 UNUSABLE = "empty or whitespace-only headline"
 FORMATS = ("jsonl", "table", "csv")
-CSV_COLUMNS = ("line", "headline", "topic", "confidence", "topics", "model", "error")
+CSV_COLUMNS = ("line", "headline", "topic", "confidence", "topics", "uncertain", "model", "error")
 TABLE_HEADLINE = 60  # characters of a headline the table shows; the rest is cut, for display only
 
 
@@ -35,14 +36,19 @@ def _reason(text: str) -> str:
 
 
 def predict_lines(
-    model: TopicModel, texts: Iterable[str], *, batch_size: int
+    model: TopicModel,
+    texts: Iterable[str],
+    *,
+    batch_size: int,
+    uncertain_below: float = UNCERTAIN_BELOW,
 ) -> Iterator[tuple[dict[str, Any], bool]]:
     """``(answer, ok)`` for each text in order, predicting ``batch_size`` texts at a time."""
     batch: list[tuple[int, str]] = []
 
     def flush() -> Iterator[tuple[dict[str, Any], bool]]:
         good = [(i, t) for i, t in batch if headline_problem(t) is None]
-        predictions = model.predict([t for _, t in good]) if good else []
+        texts = [t for _, t in good]
+        predictions = model.predict(texts, uncertain_below=uncertain_below) if good else []
         by_index = dict(zip((i for i, _ in good), predictions, strict=True))
         for i, text in batch:
             if i in by_index:
@@ -121,7 +127,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     def counted() -> Iterator[tuple[dict[str, Any], bool]]:
         nonlocal failed
-        for answer, ok in predict_lines(model, texts, batch_size=args.batch_size):
+        for answer, ok in predict_lines(
+            model, texts, batch_size=args.batch_size, uncertain_below=args.uncertain_below
+        ):
             failed += not ok
             yield answer, ok
 
@@ -143,6 +151,13 @@ def register(add: _util.AddCommand) -> None:
         "headlines", nargs="*", help="headlines to label (default: one per line from stdin)"
     )
     predict.add_argument("--model", help="version (default: current)")
+    predict.add_argument(
+        "--uncertain-below",
+        type=_util.number_between(0, 1),
+        default=UNCERTAIN_BELOW,
+        help="mark answers with a confidence under this as uncertain "
+        f"(default {UNCERTAIN_BELOW:g})",
+    )
     predict.add_argument(
         "--batch-size", type=int, default=64, help="headlines encoded at a time (default 64)"
     )

@@ -20,6 +20,7 @@ POSITIONAL = {
 # every numeric option, with values it must refuse
 BAD_NUMBERS = {
     ("predict", "--batch-size"): ["0", "-1", "many"],
+    ("predict", "--uncertain-below"): ["-0.1", "1.5", "nan"],
     ("train", "--C"): ["0", "-1", "inf", "nan"],
     ("serve", "--port"): ["0", "70000", "http"],
     ("serve", "--workers"): ["0"],

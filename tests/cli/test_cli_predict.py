@@ -114,3 +114,14 @@ def test_predict_as_csv_one_row_per_line(run, trained):
     assert [json.loads(line).get("topic") for line in jsonl.splitlines()] == [
         r["topic"] or None for r in rows
     ]  # JSONL stays the default, with the same answers
+
+
+def test_uncertain_follows_the_bar_the_user_sets(run, trained):
+    """Every answer says whether it is under ``--uncertain-below`` (issue 14)."""
+    _, out, _ = run("predict", "--models-dir", str(trained), "--uncertain-below", "1", "Tariffs")
+    answer = json.loads(out)
+    assert answer["uncertain"] is True and set(answer["applies"]) == set(answer["scores"])
+    _, out, _ = run("predict", "--models-dir", str(trained), "--uncertain-below", "0", "Tariffs")
+    assert json.loads(out)["uncertain"] is False
+    _, out, _ = run("predict", "--models-dir", str(trained), "--format", "csv", "Tariffs")
+    assert out.splitlines()[1].split(",")[5] in ("True", "False")
