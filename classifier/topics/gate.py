@@ -175,17 +175,18 @@ def compare(new: dict[str, Any], old: dict[str, Any], current: str, gate: Promot
     if new["macro_f1"] < old["macro_f1"] - gate.f1_tolerance:
         blocked.append(
             f"rule 1 (macro-F1): {new['macro_f1']:.4f} on {name} is worse than current "
-            f"{current}'s {old['macro_f1']:.4f} by more than the tolerance {gate.f1_tolerance:g}"
+            f"{current}'s {old['macro_f1']:.4f} by more than the tolerance "
+            f"{gate.f1_tolerance:g} (--f1-tolerance)"
         )
     drops = [
-        f"{label} {new['per_topic_f1'].get(label, 0.0):.4f} vs {f1:.4f}"
+        f"{label} F1 {new['per_topic_f1'].get(label, 0.0):.4f} against {f1:.4f}"
         for label, f1 in sorted(old["per_topic_f1"].items())
         if new["per_topic_f1"].get(label, 0.0) < f1 - gate.max_topic_drop
     ]
     if drops:
         blocked.append(
-            f"rule 2 (per-topic F1): on {name} {'; '.join(drops)} (current {current}) drop by "
-            f"more than --max-topic-drop {gate.max_topic_drop:g}"
+            f"rule 2 (per-topic F1): on {name}, {', '.join(drops)} of current {current}, a "
+            f"drop of more than {gate.max_topic_drop:g} (--max-topic-drop)"
         )
     return blocked
 

@@ -124,7 +124,7 @@ def test_the_current_models_score_is_taken_from_its_manifest_when_the_file_is_th
     [
         (0.797, {"a": 0.80, "b": 0.79}, []),  # within the tolerance and the topic margin
         (0.790, {"a": 0.80, "b": 0.78}, ["rule 1 (macro-F1): 0.7900 on e.csv is worse than "]),
-        (0.800, {"a": 0.91, "b": 0.69}, ["rule 2 (per-topic F1): on e.csv b 0.6900 vs 0.8000"]),
+        (0.800, {"a": 0.91, "b": 0.69}, ["rule 2 (per-topic F1): on e.csv, b F1 0.6900 against"]),
     ],
 )
 def test_both_rules_name_their_figures(new_f1, topics, blocked):
