@@ -66,14 +66,15 @@ def _same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 
 def store_is_read_only(root: str | os.PathLike[str]) -> bool:
-    """True for the bundled store unless the user made it theirs: it is the current folder's
-    ``models/`` (working in a source checkout) or ``$HEADLINE_TOPICS_MODELS`` names it."""
-    if not _same_folder(root, bundled_models_dir()):
-        return False
-    explicit = os.environ.get("HEADLINE_TOPICS_MODELS")
-    if explicit and _same_folder(explicit, root):
-        return False
-    return not _same_folder(Path.cwd() / "models", root)
+    """True for the bundled store, however it is named, unless it is the current folder's
+    ``models/`` (working in a source checkout, from its root).
+
+    Naming it with ``$HEADLINE_TOPICS_MODELS`` does not make it writable: ``serve`` hands its
+    store to its workers that way, and they must not make encoder exports inside the package.
+    """
+    return _same_folder(root, bundled_models_dir()) and not _same_folder(
+        Path.cwd() / "models", root
+    )
 
 
 def default_eval_file() -> Path:

@@ -53,8 +53,10 @@ def test_the_models_dir_is_the_current_folders_models_else_the_bundled_store(tmp
     assert config.models_dir().resolve() == (work / "models").resolve()
     assert not config.store_is_read_only(config.models_dir())
     assert config.store_is_read_only(bundled)  # named by path from elsewhere: still not written
-    monkeypatch.setenv("HEADLINE_TOPICS_MODELS", str(bundled))
-    assert config.models_dir() == bundled and not config.store_is_read_only(bundled)
+    monkeypatch.setenv("HEADLINE_TOPICS_MODELS", str(bundled))  # as serve hands it to workers
+    assert config.models_dir() == bundled and config.store_is_read_only(bundled)
+    monkeypatch.setenv("HEADLINE_TOPICS_MODELS", str(work / "mine"))
+    assert config.models_dir() == work / "mine" and not config.store_is_read_only(work / "mine")
 
 
 def test_a_source_checkout_run_from_its_root_writes_to_its_own_models(tmp_path, monkeypatch):

@@ -225,7 +225,7 @@ def decide(
     if unusable is None:
         try:
             old_score = current_score(store, current, old, gate.eval_set, embedder)
-        except HeadlineTopicsError as exc:
+        except (HeadlineTopicsError, OSError, ValueError) as exc:
             old_score = {"skipped": f"it cannot be loaded ({exc})"}
         if "skipped" in old_score:
             unusable = (

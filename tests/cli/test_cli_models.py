@@ -59,3 +59,16 @@ def test_run_outside_a_project_the_bundled_store_is_read_not_written(tmp_path, m
     assert "written to models/" in out.replace(str(work) + "/", "") and "promoted: " in out
     assert ModelStore(work / "models").current_version() is not None
     assert bundled.versions() == [shipped]
+
+
+def test_models_json_shows_the_evaluation_file_scores(run, trained):
+    import json
+
+    code, out, _ = run("models", "--json", "--models-dir", str(trained))
+    first = json.loads(out)[0]
+    assert code == 0 and first["eval_file"] == "multi_dev.csv"
+    assert (
+        first["eval_macro_f1"]
+        == ModelStore(trained).read_manifest(first["version"])["evaluation"]["macro_f1"]
+    )
+    assert first["data"] == "small.csv"
