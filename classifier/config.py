@@ -38,6 +38,11 @@ EVAL_FILE = Path("data") / "multi-topic" / "dev" / "multi_dev.csv"
 # one topic's F1 may fall.
 F1_TOLERANCE = 0.005
 MAX_TOPIC_DROP = 0.05
+# The smallest training file the gate promotes: 5-fold stratified cross-validation (the
+# calibration folds) with two held-out examples of every topic in each fold; below that,
+# calibration and the recorded scores are noise.
+MIN_PER_TOPIC = 10
+MIN_ROWS = 50
 
 
 def bundled_models_dir() -> Path:

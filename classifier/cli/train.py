@@ -44,8 +44,9 @@ def register(add: _util.AddCommand) -> None:
     )
     gate = train.add_argument_group(
         "promotion",
-        "the new version is always written; it becomes current only if the gate lets it "
-        "(docs/models.md#promotion)",
+        "the new version is always written; it becomes current only if the gate lets it: DATA "
+        f"has {config.MIN_PER_TOPIC} examples of each topic and {config.MIN_ROWS} rows, and the "
+        "new model is not worse than the current one on FILE (docs/models.md#promotion)",
     )
     gate.add_argument(
         "--eval-file",
@@ -57,6 +58,7 @@ def register(add: _util.AddCommand) -> None:
     gate.add_argument(
         "--f1-tolerance",
         type=_util.non_negative_number,
+        metavar="X",
         default=config.F1_TOLERANCE,
         help="rule 1: the new macro-F1 on FILE may be at most this much below the current "
         f"model's (default {config.F1_TOLERANCE:g})",
@@ -64,6 +66,7 @@ def register(add: _util.AddCommand) -> None:
     gate.add_argument(
         "--max-topic-drop",
         type=_util.non_negative_number,
+        metavar="X",
         default=config.MAX_TOPIC_DROP,
         help="rule 2: no topic's F1 on FILE may drop by more than this "
         f"(default {config.MAX_TOPIC_DROP:g})",

@@ -4,8 +4,9 @@ A version is always written; this only decides whether CURRENT moves to it. Cros
 on the training file say little when the file changes (a 300-row toy file once replaced the
 shipped model, a 2-row file was promoted with 92% confidences), so the gate asks, in order:
 
-1. Is the file big enough to cross-validate and calibrate every topic (:attr:`PromotionGate.min_per_topic`
-   examples of each, :attr:`PromotionGate.min_rows` in all)? If not, the version is not promoted.
+1. Is the file big enough to cross-validate and calibrate every topic
+   (:attr:`PromotionGate.min_per_topic` examples of each, :attr:`PromotionGate.min_rows` in all)?
+   If not, the version is not promoted, even into an empty store.
 2. With no (readable) current model, the version is promoted.
 3. Trained on the same data as the current model: its cross-validated macro-F1 may not be lower.
 4. Both models are scored on one fixed evaluation file, never trained on (by default the bundled
@@ -35,11 +36,6 @@ from classifier.topics.model import TopicModel
 from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
-
-# 5-fold stratified cross-validation (the calibration folds) with at least two held-out examples
-# of every topic in each fold; below that, calibration and the recorded scores are noise.
-MIN_PER_TOPIC = 10
-MIN_ROWS = 50
 
 
 @dataclass
@@ -81,8 +77,8 @@ class PromotionGate:
     eval_file: str | Path | None = None
     f1_tolerance: float = config.F1_TOLERANCE
     max_topic_drop: float = config.MAX_TOPIC_DROP
-    min_per_topic: int = MIN_PER_TOPIC
-    min_rows: int = MIN_ROWS
+    min_per_topic: int = config.MIN_PER_TOPIC
+    min_rows: int = config.MIN_ROWS
     eval_set: EvalSet | None = field(default=None, init=False)
     missing: str | None = field(default=None, init=False)
 
