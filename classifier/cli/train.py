@@ -132,7 +132,13 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
     if "macro_f1" in evaluation:
         lines.append(
             f"on {evaluation['file']} ({evaluation['rows']} headlines never trained on): "
-            f"macro-F1 {evaluation['macro_f1']:.4f}, accuracy {evaluation['accuracy']:.4f}"
+            + (
+                f"topic lists: macro-F1 of 'applies' {evaluation['macro_f1']:.4f}, "
+                f"example-based F1 {evaluation['example_f1']:.4f}, "
+                if evaluation.get("measure") == "topic lists"
+                else f"macro-F1 {evaluation['macro_f1']:.4f}, "
+            )
+            + f"top-topic accuracy {evaluation['accuracy']:.4f}"
         )
     elif evaluation.get("skipped"):
         lines.append(f"not scored on an evaluation file: {evaluation['skipped']}")

@@ -10,7 +10,8 @@ shipped model, a 2-row file was promoted with 92% confidences), so the gate asks
 2. With no (readable) current model, the version is promoted.
 3. Trained on the same data as the current model: its cross-validated macro-F1 may not be lower.
 4. Both models are scored on one fixed evaluation file, never trained on (by default the bundled
-   ``data/multi-topic/dev/multi_dev.csv``, primary topic). Rule 1: the new macro-F1 is not worse
+   ``data/multi-topic/dev/multi_dev.csv``; on a file with several topics a row, the F1 of each
+   topic's "applies" from the ``topics`` lists, else of the top topic). Rule 1: the new macro-F1 is not worse
    than the current one's by more than :attr:`PromotionGate.f1_tolerance`. Rule 2: no topic's F1
    drops by more than :attr:`PromotionGate.max_topic_drop`. A model trained on other data than the
    current one is not promoted when there is no evaluation file to judge it on, when the file's
@@ -46,6 +47,14 @@ class EvalSet:
     sha256: str
     texts: list[str]
     labels: list[str]
+    #: Every topic of each row, primary first; None when the file has one topic a row.
+    topics: list[list[str]] | None = None
+
+    @property
+    def measure(self) -> str:
+        """What macro-F1 averages: the topic lists, when rows have several topics (a row's
+        "primary" topic is then a coin toss between two right answers), else the top topic."""
+        return "topic lists" if self.topics else "top topic"
 
     @property
     def name(self) -> str:
@@ -58,11 +67,12 @@ class EvalSet:
 
 
 def load_eval_set(path: str | Path, *, encoding: str = "utf-8-sig") -> EvalSet:
-    """Read the evaluation file (headline + topic, the primary topic); bad rows are warned about."""
+    """Read the evaluation file (headline + topic or topics); bad rows are warned about."""
     data = read_labelled(path, encoding=encoding)
     for problem in data.problems:
         logger.warning("evaluation file: skipped %s", problem)
-    return EvalSet(Path(path), sha256_file(Path(path)), data.texts, data.labels)
+    topics = data.topics if data.multi_topic else None
+    return EvalSet(Path(path), sha256_file(Path(path)), data.texts, data.labels, topics)
 
 
 @dataclass
@@ -132,7 +142,8 @@ def score(model: TopicModel, eval_set: EvalSet, training_texts: Sequence[str] = 
         "file": eval_set.name,
         "sha256": eval_set.sha256,
         "rows": len(eval_set.texts),
-        "label_column": "topic",
+        "label_column": "topics" if eval_set.topics else "topic",
+        "measure": eval_set.measure,
     }
     if training_texts:
         record["overlap_with_training"] = eval_set.overlap(training_texts)
@@ -140,13 +151,16 @@ def score(model: TopicModel, eval_set: EvalSet, training_texts: Sequence[str] = 
     if unknown:
         record["skipped"] = f"the model does not know the file's topic(s) {', '.join(unknown)}"
         return record
-    result = evaluate(model, eval_set.texts, eval_set.labels)
+    result = evaluate(model, eval_set.texts, eval_set.labels, eval_set.topics)
     present = sorted(set(eval_set.labels))
-    record.update(
-        macro_f1=result["macro_f1"],
-        accuracy=result["accuracy"],
-        per_topic_f1={label: result["per_class"][label]["f1"] for label in present},
-    )
+    if "multi_topic" in result:  # F1 of "the headline is about this topic", from the lists
+        per_topic = {label: result["multi_topic"]["per_topic"][label]["f1"] for label in present}
+        macro = round(sum(per_topic.values()) / len(per_topic), 4)
+        record["example_f1"] = result["multi_topic"]["example_f1"]
+    else:
+        per_topic = {label: result["per_class"][label]["f1"] for label in present}
+        macro = result["macro_f1"]
+    record.update(macro_f1=macro, accuracy=result["accuracy"], per_topic_f1=per_topic)
     return record
 
 
@@ -156,7 +170,11 @@ def current_score(
     """The current model on the evaluation file: from its manifest when the file's hash matches,
     else scored now (with its own encoder unless ``embedder`` gives the same vectors)."""
     cached = manifest.get("evaluation") or {}
-    if cached.get("sha256") == eval_set.sha256 and "skipped" not in cached:
+    if (
+        cached.get("sha256") == eval_set.sha256
+        and cached.get("measure", "top topic") == eval_set.measure
+        and "skipped" not in cached
+    ):
         return cached
     recorded = manifest.get("embedding", {})
     same = embedder.info().compare(recorded) == "same"

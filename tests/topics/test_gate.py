@@ -214,3 +214,32 @@ def test_force_promote_overrides_the_gate_and_says_so(tmp_path, files, fake_embe
     )
     assert result.promoted and store.current_version() == result.version
     assert result.reason.startswith("promotion forced over the gate's refusal: too few")
+
+
+def test_a_multi_topic_evaluation_file_is_scored_on_topic_lists(tmp_path, fake_embedder):
+    """On rows with two right topics, the primary one is a coin toss: score what users see."""
+    from classifier.topics.gate import score
+    from classifier.topics.training import train_model
+
+    rows = ROWS[::12]
+    model, _ = train_model(
+        [r["headline"] for r in rows],
+        [r["topic"] for r in rows],
+        fake_embedder,
+        topics=[r["topics"].split(";") for r in rows],
+        head_params={"calibration_folds": 3},
+    )
+    multi = ROWS[5::40]
+    path = write_csv(
+        tmp_path / "multi.csv",
+        [(r["headline"], r["topics"]) for r in multi]
+        + [("Tariffs and migrants", "trade;immigration")],
+        header=("headline", "topics"),
+    )
+    record = score(model, load_eval_set(path))
+    assert record["measure"] == "topic lists" and record["label_column"] == "topics"
+    assert 0 <= record["example_f1"] <= 1
+    per_topic = record["per_topic_f1"]
+    assert record["macro_f1"] == pytest.approx(sum(per_topic.values()) / len(per_topic), abs=1e-4)
+    single = score(model, load_eval_set(_csv(tmp_path / "single.csv", multi)))
+    assert single["measure"] == "top topic" and "example_f1" not in single
