@@ -65,6 +65,69 @@ def add_common_options(command: argparse.ArgumentParser, *, backend_help: str | 
         command.add_argument("--backend", choices=BACKENDS, help=backend_help)
 
 
+def add_input_options(
+    command: argparse.ArgumentParser, *, what: str, encoding_default: str | None = None
+) -> None:
+    """The options of every command that reads headlines from a file: --encoding, --no-header
+    and --max-headline-chars, worded alike everywhere."""
+    command.add_argument(
+        "--encoding",
+        default=encoding_default,
+        help=f"text encoding of {what} (default UTF-8; a byte order mark is dropped)",
+    )
+    command.add_argument(
+        "--no-header",
+        action="store_true",
+        help=f"{what} is a CSV/TSV without a header row: its columns are named by number, "
+        "1, 2, ... so --text-column 2 is the second",
+    )
+    add_max_headline_chars(command)
+
+
+def add_labelled_columns(command: argparse.ArgumentParser) -> None:
+    """--text-column and --label-column, for the commands that read labelled files."""
+    command.add_argument(
+        "--text-column",
+        default="headline",
+        help="column of the headlines (default headline; with --no-header, its number)",
+    )
+    command.add_argument(
+        "--label-column",
+        default="topic",
+        help="column of the topics (default topic; with --no-header, its number)",
+    )
+
+
+def labelled_reading(args: argparse.Namespace) -> dict[str, Any]:
+    """What train and evaluate pass on to the reader of a labelled file."""
+    return {
+        "encoding": args.encoding,
+        "text_column": args.text_column,
+        "label_column": args.label_column,
+        "header": not args.no_header,
+        "max_chars": max_headline_chars(args),
+    }
+
+
+def add_max_headline_chars(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-headline-chars",
+        type=int,
+        metavar="N",
+        help="longest headline accepted, in characters; a longer one is flagged with why, "
+        f"never cut or embedded (default: ${config.MAX_HEADLINE_CHARS_ENV}, else "
+        f"{config.DEFAULT_MAX_HEADLINE_CHARS})",
+    )
+
+
+def max_headline_chars(args: argparse.Namespace) -> int:
+    """The headline length limit in force: --max-headline-chars, the environment, or 1000."""
+    value = getattr(args, "max_headline_chars", None)
+    if value is not None and value < 1:
+        raise ValueError(f"--max-headline-chars must be at least 1, not {value}")
+    return config.max_headline_chars(value)
+
+
 def command_adder(sub: argparse._SubParsersAction) -> AddCommand:
     """The ``add`` function handed to each command module's ``register``."""
 

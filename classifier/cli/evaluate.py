@@ -15,7 +15,8 @@ from classifier.cli import _util
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from classifier.topics.evaluation import evaluate_file
 
-    result = evaluate_file(_util.load_model(args), args.data, encoding=args.encoding)
+    reading = _util.labelled_reading(args)  # bad values fail before the model loads
+    result = evaluate_file(_util.load_model(args), args.data, **reading)
     if args.json:
         _util.emit_json(result)
     else:
@@ -53,4 +54,5 @@ def register(add: _util.AddCommand) -> None:
     evaluate.add_argument("data")
     evaluate.add_argument("--model", help="version (default: current)")
     evaluate.add_argument("--json", action="store_true", help="one JSON object")
-    evaluate.add_argument("--encoding", default="utf-8-sig")
+    _util.add_labelled_columns(evaluate)
+    _util.add_input_options(evaluate, what="DATA", encoding_default="utf-8-sig")

@@ -48,8 +48,11 @@ def register(add: _util.AddCommand) -> None:
         "--engine dask a name without extension is a folder of Parquet parts",
     )
     tag.add_argument(
-        "--text-column", default="headline", help="column holding the headline (default headline)"
+        "--text-column",
+        default="headline",
+        help="column holding the headline (default headline; with --no-header, its number)",
     )
+    _util.add_input_options(tag, what="INPUT")
     tag.add_argument("--model", help="model version (default: current; on --resume: the run's)")
     tag.add_argument(
         "--batch-size",
@@ -177,11 +180,13 @@ class _ProgressBar:
 
 def _check_early(args: argparse.Namespace) -> None:
     """Catch wrong paths and names before spending seconds loading the model."""
+    from classifier.readers.decoding import text_encoding
     from classifier.readers.formats import detect_format
     from classifier.tagging.paths import partial_paths
     from classifier.tagging.run import check_paths
 
     input_path, output = Path(args.input), Path(args.output)
+    text_encoding(args.encoding)  # an unknown encoding is refused before the model loads
     check_paths(input_path, output)
     if not input_path.is_dir():
         detect_format(input_path)
@@ -217,6 +222,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
         raise ValueError("--scheduler is for --engine dask")
     if args.engine == "dask" and args.clusters:
         raise ValueError("--clusters works with the local engine only")
+    args.max_chars = _util.max_headline_chars(args)
     _check_early(args)
     store = _util.store_from(args)
     job = _saved_job(args)
@@ -291,6 +297,9 @@ def _run_local(
             checkpoint_seconds=args.checkpoint_every,
             memo_size=args.memo_size,
             encode_batch_size=args.batch_size,
+            encoding=args.encoding,
+            header=not args.no_header,
+            max_chars=args.max_chars,
             **common,
         )
     finally:
@@ -323,7 +332,15 @@ def _run_dask(
         cache_dir=str(Path(args.cache).resolve()) if args.cache else None,
         memo_size=args.memo_size,
         encode_batch_size=args.batch_size,
+        max_chars=args.max_chars,
     )
     return tag_dask(
-        args.input, args.output, spec, scheduler=args.scheduler, blocksize=args.blocksize, **common
+        args.input,
+        args.output,
+        spec,
+        scheduler=args.scheduler,
+        blocksize=args.blocksize,
+        encoding=args.encoding,
+        header=not args.no_header,
+        **common,
     )

@@ -39,9 +39,8 @@ def register(add: _util.AddCommand) -> None:
         type=_util.positive_number,
         help=f"inverse regularisation of the head, a finite number above 0 (default {config.DEFAULT_C:g})",
     )
-    train.add_argument(
-        "--encoding", default="utf-8-sig", help="text encoding of DATA (default UTF-8)"
-    )
+    _util.add_labelled_columns(train)
+    _util.add_input_options(train, what="DATA", encoding_default="utf-8-sig")
     group = train.add_mutually_exclusive_group()
     group.add_argument(
         "--no-promote", action="store_true", help="write the version but keep the current one"
@@ -55,6 +54,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classifier.topics.training import train_from_file
 
     promote = "always" if args.force_promote else "never" if args.no_promote else "if-better"
+    reading = _util.labelled_reading(args)  # bad values fail before the encoder loads
     store = _util.store_from(args)
     result, problems = train_from_file(
         args.data,
@@ -62,8 +62,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         _util.new_encoder(args),
         priors=args.priors,
         promote=promote,
-        encoding=args.encoding,
         head_params={"C": args.C} if args.C is not None else None,
+        **reading,
     )
     _util.emit_lines(training_report(result, problems, store.path_of(result.version)))
     return 0

@@ -18,12 +18,12 @@ from typing import Any
 import pyarrow as pa
 
 from classifier.errors import DataError
-from classifier.readers.records import check_header
+from classifier.readers.decoding import has_undecodable
+from classifier.readers.records import check_header, numbered_columns
+
+__all__ = ["MISSING", "Chunk", "CsvRows", "iter_csv_fields", "numbered_columns", "rename_clashes"]
 
 CLASH_SUFFIX = "_input"
-
-# archives hold the odd huge cell (a whole article pasted into a headline column)
-csv.field_size_limit(1 << 24)
 
 
 class _Missing:
@@ -89,14 +89,32 @@ def rename_clashes(names: Iterable[str], reserved: set[str]) -> dict[str, str]:
 class CsvRows:
     """Turns parsed CSV field lists into records, marking rows whose shape is wrong."""
 
-    def __init__(self, header: list[str], text_column: str, reserved: set[str]) -> None:
+    def __init__(
+        self,
+        header: list[str],
+        text_column: str,
+        reserved: set[str],
+        *,
+        numbered: bool = False,
+        encoding: str = "UTF-8",
+    ) -> None:
         if not header:
-            raise DataError("the CSV file has no header row")
+            raise DataError(
+                "the CSV file is empty" if numbered else "the CSV file has no header row"
+            )
         check_header(header)
         if text_column not in header:
+            if numbered:
+                raise DataError(
+                    f"with --no-header, --text-column is a column number from 1 to "
+                    f"{len(header)} (the first row has {len(header)} fields), not {text_column!r}"
+                )
             raise DataError(
                 f"no {text_column!r} column; found {', '.join(header)} (choose one with --text-column)"
             )
+        self.text_column = text_column
+        self.encoding = encoding
+        self.shape_word = "the first row" if numbered else "the header"
         renames = rename_clashes(header, reserved)
         self.source = header
         self.columns = [renames.get(h, h) for h in header]
@@ -117,8 +135,10 @@ class CsvRows:
             n = len(fields)
             text = fields[text_index] if text_index < n else MISSING
             issue = None
+            if text is not MISSING and has_undecodable(text):
+                issue = f"{self.text_column} is not valid {self.encoding}"
             if n != n_cols:
-                issue = f"wrong number of fields: {n} field{'' if n == 1 else 's'}, the header has {n_cols}"
+                issue = f"wrong number of fields: {n} field{'' if n == 1 else 's'}, {self.shape_word} has {n_cols}"
                 if n > n_cols:
                     extra = json.dumps(fields[n_cols:], ensure_ascii=False)
                     issue += f"; extra fields {extra}"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from classifier.errors import DataError
 from classifier.readers.records import Problem, iter_records
+from classifier.text import headline_problem, too_long
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +36,16 @@ def read_labelled(
     text_column: str = TEXT_COLUMN,
     label_column: str = LABEL_COLUMN,
     group_column: str = GROUP_COLUMN,
-    encoding: str = "utf-8-sig",
+    encoding: str | None = "utf-8-sig",
+    header: bool = True,
+    max_chars: int | None = None,
 ) -> LabelledData:
     """Headlines and topics from a CSV/JSONL file; bad rows are listed, not dropped in silence.
 
     An optional ``group_column`` (default ``set``) says where each row came from; when every usable
-    row has one, training cross-validates by holding out whole groups.
+    row has one, training cross-validates by holding out whole groups. A headline over
+    ``max_chars`` characters is a problem row, never normalised or embedded; ``header=False``
+    reads a CSV without a header, its columns named ``1``, ``2``...
     """
     texts: list[str] = []
     labels: list[str] = []
@@ -48,7 +53,7 @@ def read_labelled(
     problems: list[Problem] = []
     rows = 0
     for number, record in iter_records(
-        path, encoding=encoding, required=(text_column, label_column)
+        path, encoding=encoding, required=(text_column, label_column), header=header
     ):
         rows += 1
         if isinstance(record, Problem):
@@ -57,6 +62,9 @@ def read_labelled(
         text, label = record.get(text_column), record.get(label_column)
         if not isinstance(text, str):
             problems.append(Problem(str(path), number, f"{text_column} is not text"))
+        elif headline_problem(text, max_chars) == "too long":
+            words = too_long(len(text), max_chars or 0)
+            problems.append(Problem(str(path), number, f"{text_column} too long: {words}"))
         elif not text.strip():
             problems.append(Problem(str(path), number, f"empty {text_column}"))
         elif not isinstance(label, str) or not label.strip():

@@ -235,11 +235,15 @@ def train_from_file(
     promote: str = "if-better",
     encoding: str = "utf-8-sig",
     head_params: dict[str, Any] | None = None,
+    **read: Any,
 ) -> tuple[TrainResult, list]:
-    """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``)."""
+    """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``).
+
+    ``read`` (columns, ``header``, ``max_chars``) goes to :func:`~classifier.topics.data.read_labelled`.
+    """
     from classifier.topics.data import read_labelled
 
-    data = read_labelled(path, encoding=encoding)
+    data = read_labelled(path, encoding=encoding, **read)
     for problem in data.problems:
         logger.warning("skipped %s", problem)
     params = dict(head_params or {})

@@ -28,7 +28,14 @@ from classifier.tagging.defaults import DEFAULT_BLOCKSIZE
 from classifier.tagging.output import OutputTarget
 from classifier.tagging.paths import is_partitioned_output
 from classifier.tagging.results import TagResult
-from classifier.tagging.run import Counters, ProgressCallback, TagSummary, check_paths, make_job
+from classifier.tagging.run import (
+    Counters,
+    ProgressCallback,
+    TagSummary,
+    check_paths,
+    make_job,
+    reading_identity,
+)
 from classifier.tagging.writers import arrow_table, tag_schema
 from classifier.topics.store import ModelStore
 
@@ -80,12 +87,19 @@ def tag_dask(
     force: bool = False,
     progress: ProgressCallback | None = None,
     window: int | None = None,
+    encoding: str | None = None,
+    header: bool = True,
 ) -> TagSummary:
-    """Tag ``input_path`` on a Dask cluster; ``scheduler`` is an address or a ``Client``."""
+    """Tag ``input_path`` on a Dask cluster; ``scheduler`` is an address or a ``Client``.
+
+    ``encoding`` and ``header`` say how to read a CSV input, as for the local engine.
+    """
 
     input_path, output_path = Path(input_path), Path(output_path)
     check_paths(input_path, output_path)
-    plan = plan_partitions(input_path, spec.text_column, blocksize)
+    plan = plan_partitions(
+        input_path, spec.text_column, blocksize, encoding=encoding, header=header
+    )
     partitioned = is_partitioned_output(output_path)
     fmt = None if partitioned else detect_format(output_path)
     job = make_job(
@@ -99,6 +113,7 @@ def tag_dask(
         output_format="parquet-folder" if fmt is None else fmt,
         engine="dask",
         **plan.identity(),
+        **reading_identity(None, True, spec.max_chars),
     )
     started = time.monotonic()
     client, owned = _client(scheduler)

@@ -16,7 +16,14 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from classifier.errors import DataError
+from classifier.readers.base import check_typed_input
 from classifier.readers.chunks import Chunk, CsvRows, iter_csv_fields, rename_clashes
+from classifier.readers.decoding import (
+    DEFAULT_ENCODING,
+    encoding_label,
+    is_line_splittable,
+    text_encoding,
+)
 from classifier.readers.formats import FileFormat, detect_format
 from classifier.readers.stream import CsvReader
 from classifier.tagging.results import output_columns
@@ -44,10 +51,21 @@ class Plan:
     header: tuple[str, ...] = ()
     header_end: int = 0
     text_column: str = "headline"
+    encoding: str = DEFAULT_ENCODING
+    has_header: bool = True
 
     def identity(self) -> dict[str, Any]:
-        """What a resumed run must find unchanged: the same partitions at the same offsets."""
-        return {"partitions": len(self.parts), "boundaries": [p.start for p in self.parts][:1000]}
+        """What a resumed run must find unchanged: the same partitions at the same offsets, and
+        the same way of reading them (only recorded when not the default, so older runs resume)."""
+        identity: dict[str, Any] = {
+            "partitions": len(self.parts),
+            "boundaries": [p.start for p in self.parts][:1000],
+        }
+        if self.encoding != DEFAULT_ENCODING:
+            identity["encoding"] = self.encoding
+        if not self.has_header:
+            identity["header"] = False
+        return identity
 
     def empty_chunk(self) -> Chunk:
         """No rows, but the input's columns (with their Parquet types)."""
@@ -56,11 +74,22 @@ class Plan:
         return Chunk.empty()
 
 
-def plan_partitions(path: Path, text_column: str, blocksize: int) -> Plan:
-    """Split an input into partitions; CSV by byte blocks aligned to lines, Parquet by row group."""
+def plan_partitions(
+    path: Path,
+    text_column: str,
+    blocksize: int,
+    *,
+    encoding: str | None = None,
+    header: bool = True,
+) -> Plan:
+    """Split an input into partitions; CSV by byte blocks aligned to lines, Parquet by row group.
+
+    ``encoding`` and ``header`` are :func:`~classifier.readers.stream.open_reader`'s.
+    """
     fmt = detect_format(path)
     reserved = set(output_columns(False))
     if fmt.kind == "parquet":
+        check_typed_input(path, encoding, header)
         files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
         if not files:
             raise DataError(f"{path}: no .parquet files")
@@ -79,20 +108,28 @@ def plan_partitions(path: Path, text_column: str, blocksize: int) -> Plan:
             f"{path}: the dask engine reads CSV and Parquet; tag JSONL with the local engine "
             "or convert it to Parquet"
         )
-    with CsvReader(path, fmt, text_column, reserved) as reader:
-        header, columns = tuple(reader.rows.source), tuple(reader.columns)
+    codec = text_encoding(encoding)
+    if not fmt.gzip and not is_line_splittable(codec):
+        raise DataError(
+            f"{path}: the dask engine splits CSV on line ends, which {codec} text does not allow; "
+            "tag it with the local engine or convert it to UTF-8"
+        )
+    with CsvReader(path, fmt, text_column, reserved, encoding=encoding, header=header) as reader:
+        names, columns = tuple(reader.rows.source), tuple(reader.columns)
     size = path.stat().st_size
+    how = {"text_column": text_column, "encoding": codec, "has_header": header}
     if fmt.gzip:
-        return Plan(fmt, (Part(str(path)),), columns, header, 0, text_column)
+        return Plan(fmt, (Part(str(path)),), columns, names, 0, **how)
     with open(path, "rb") as handle:
-        handle.readline()
+        if header:
+            handle.readline()
         header_end = handle.tell()
     starts = list(range(header_end, size, max(1, blocksize))) or [header_end]
     parts = tuple(
         Part(str(path), start, starts[i + 1] if i + 1 < len(starts) else size)
         for i, start in enumerate(starts)
     )
-    return Plan(fmt, parts, columns, header, header_end, text_column)
+    return Plan(fmt, parts, columns, names, header_end, **how)
 
 
 def read_part(part: Part, plan: Plan) -> Chunk:
@@ -104,7 +141,10 @@ def read_part(part: Part, plan: Plan) -> Chunk:
         return Chunk(0, texts, [None] * len(texts), table=table)
     reserved = set(output_columns(False))
     if part.end < 0:  # gzip: the whole file is one partition
-        reader = CsvReader(Path(part.path), plan.fmt, plan.text_column, reserved)
+        encoding, header = plan.encoding, plan.has_header
+        reader = CsvReader(
+            Path(part.path), plan.fmt, plan.text_column, reserved, encoding=encoding, header=header
+        )
         with reader:
             chunks = list(reader.chunks(_WHOLE_FILE))
         return chunks[0] if chunks else Chunk.empty()
@@ -121,7 +161,13 @@ def read_part(part: Part, plan: Plan) -> Chunk:
                 break
             lines.append(line)
             position += len(line)
-    text = b"".join(lines).decode("utf-8", "surrogateescape")
-    rows = CsvRows(list(plan.header), plan.text_column, reserved)
+    text = b"".join(lines).decode(plan.encoding, "surrogateescape")
+    rows = CsvRows(
+        list(plan.header),
+        plan.text_column,
+        reserved,
+        numbered=not plan.has_header,
+        encoding=encoding_label(plan.encoding),
+    )
     parsed = csv.reader(io.StringIO(text, newline=""), delimiter=plan.fmt.delimiter)
     return rows.build(0, iter_csv_fields(parsed))

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
 from classifier.encoders import embedder_for
 from classifier.tagging.dask.partitions import Part, Plan, read_part
 from classifier.tagging.defaults import DEFAULT_MEMO_SIZE
@@ -42,6 +43,7 @@ class ModelSpec:
     cache_dir: str | None = None
     memo_size: int = DEFAULT_MEMO_SIZE
     encode_batch_size: int | None = None
+    max_chars: int = DEFAULT_MAX_HEADLINE_CHARS  # longer headlines are skipped rows
     embedder_factory: Callable[[], Any] | None = None  # tests inject a fake encoder
 
 
@@ -78,6 +80,7 @@ def worker_tagger(spec: ModelSpec) -> tuple[Tagger, threading.Lock]:
                 cache=open_cache(spec.cache_dir, model),
                 memo_size=spec.memo_size,
                 encode_batch_size=spec.encode_batch_size,
+                max_chars=spec.max_chars,
             )
             _TAGGER_LOCKS[spec] = threading.Lock()
             LOADS[spec] += 1
