@@ -9,9 +9,8 @@ the Dask engine's partition reader, so both mark a malformed row the same way.
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ from classifier.errors import DataError
 from classifier.readers.decoding import has_undecodable
 from classifier.readers.records import check_header, numbered_columns
 
-__all__ = ["MISSING", "Chunk", "CsvRows", "iter_csv_fields", "numbered_columns", "rename_clashes"]
+__all__ = ["MISSING", "Chunk", "CsvRows", "numbered_columns", "rename_clashes"]
 
 CLASH_SUFFIX = "_input"
 
@@ -149,17 +148,3 @@ class CsvRows:
             texts.append(text)
             issues.append(issue)
         return Chunk(start, texts, issues, records=records)
-
-
-def iter_csv_fields(reader: Iterator[list[str]]) -> Iterator[list[str] | str]:
-    """Field lists from a csv reader; a row the csv module rejects becomes a reason string."""
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield f"unreadable CSV row: {exc}"
-            continue
-        if fields:  # blank lines are not rows
-            yield fields

@@ -9,10 +9,10 @@ rows counted from 1 after the header for CSV.
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,16 +20,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from classifier.errors import DataError
+from classifier.readers.csvlines import csv_rows
 from classifier.readers.decoding import decode, read_text
 from classifier.readers.formats import record_format
-
-# A cell may be any size: an archive holds the odd whole article pasted into one cell, and the
-# csv module's default limit (128 KiB) turned it into a traceback, or a row with its columns
-# blanked. The row is kept whole; a headline cell over the headline limit is then refused by
-# length (``text.headline_problem``) before anything copies or encodes it. The limit is the
-# module's, for the process: set once, here, where every CSV reader of the package imports it.
-FIELD_SIZE_LIMIT = 2**31 - 1  # the largest every platform's C long holds
-csv.field_size_limit(FIELD_SIZE_LIMIT)
 
 
 def numbered_columns(count: int) -> list[str]:
@@ -79,18 +72,20 @@ def iter_records(
     if fmt.kind == "jsonl":
         yield from _json_records(path, text, required)
         return
-    lines = text.splitlines()
-    names = None
+    rows = csv_rows(text.splitlines(), fmt.delimiter)
+    del text  # the lines hold the text now; a huge file is not kept twice
+    first = next(rows, [])
+    if isinstance(first, str):
+        raise DataError(f"{path}: cannot read the first row: {first}")
+    columns = first
     if not header:
-        first = next(csv.reader(lines[:1], delimiter=fmt.delimiter), [])
-        names = numbered_columns(len(first))
-        if missing := [c for c in required if c not in names]:
+        columns = numbered_columns(len(first))
+        rows = itertools.chain([first], rows)
+        if missing := [c for c in required if c not in columns]:
             raise DataError(
-                f"{path}: with --no-header, columns are named by number, 1 to {len(names)}; "
+                f"{path}: with --no-header, columns are named by number, 1 to {len(columns)}; "
                 f"there is no column {', '.join(missing)}"
             )
-    reader = csv.DictReader(lines, fieldnames=names, delimiter=fmt.delimiter)
-    columns = reader.fieldnames or []
     try:
         check_header(list(columns))
     except DataError as exc:
@@ -99,26 +94,15 @@ def iter_records(
         raise DataError(
             f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}"
         )
-    shape = "the first row" if names else "the header"
-    for number, record in enumerate(_rows(reader), start=1):
-        if isinstance(record, str):
-            yield number, Problem(str(path), number, record)
-            continue
-        if None in record:
+    shape = "the header" if header else "the first row"
+    width = len(columns)
+    for number, fields in enumerate(rows, start=1):
+        if isinstance(fields, str):
+            yield number, Problem(str(path), number, fields)
+        elif len(fields) > width:
             yield number, Problem(str(path), number, f"more fields than {shape}")
-            continue
-        yield number, record
-
-
-def _rows(reader: csv.DictReader) -> Iterator[dict[str, object] | str]:
-    """The reader's records; a row the csv module rejects is its reason, not a traceback."""
-    while True:
-        try:
-            yield next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield f"unreadable CSV row: {exc}"
+        else:  # as csv.DictReader: a short row's missing columns are None
+            yield number, dict(itertools.zip_longest(columns, fields))
 
 
 def _json_records(
@@ -177,6 +161,9 @@ def bounded_lines(binary: BinaryIO, max_chars: int) -> Iterator[str | LongLine]:
         yield LongLine(start.decode("utf-8", "replace")[:max_chars], length)
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def iter_lines(source: str, *, encoding: str = "utf-8-sig") -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` of a plain text file, or of stdin for ``-``.
 
@@ -187,5 +174,10 @@ def iter_lines(source: str, *, encoding: str = "utf-8-sig") -> Iterator[tuple[in
         text = decode(sys.stdin.buffer.read(), encoding, source)
     else:
         text = read_text(source, encoding)
-    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
-        yield number, line.rstrip("\r\n")
+    # split, not io.StringIO: that copies the text at 4 bytes a character (200 MB for a 50 MB
+    # line), where the lines cost their own size and the text is let go
+    lines = _LINE_END.split(text)
+    del text
+    if lines and not lines[-1]:
+        lines.pop()  # the line end of the last line starts no line
+    yield from enumerate(lines, start=1)

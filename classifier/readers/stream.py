@@ -11,7 +11,6 @@ file. What the readers share is in :mod:`classifier.readers.base`, Parquet in
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import json
@@ -26,10 +25,10 @@ from classifier.readers.chunks import (
     MISSING,
     Chunk,
     CsvRows,
-    iter_csv_fields,
     numbered_columns,
     rename_clashes,
 )
+from classifier.readers.csvlines import csv_rows
 from classifier.readers.decoding import encoding_label, is_line_splittable
 from classifier.readers.formats import FileFormat, detect_format
 from classifier.readers.parquet import ParquetReader
@@ -55,15 +54,13 @@ class CsvReader(LineReader):
         )
         self._first: list[str] | None = None  # a headerless file's first row, read to count
         try:
-            self._reader = csv.reader(self._stream, delimiter=fmt.delimiter)
+            self._reader = csv_rows(self._stream, fmt.delimiter)
             try:
-                first = next(self._reader)
-            except StopIteration:
-                first = []
-            except csv.Error as exc:
-                raise DataError(f"{path}: cannot read the first row: {exc}") from exc
+                first = next(self._reader, [])
             except DAMAGE as exc:
                 raise damage(path, exc, 0) from exc
+            if isinstance(first, str):
+                raise DataError(f"{path}: cannot read the first row: {first}")
             if first and first[0].startswith("\ufeff"):
                 first[0] = first[0][1:]
             names = first
@@ -89,7 +86,7 @@ class CsvReader(LineReader):
         if self._first is not None:
             first, self._first = self._first, None
             yield first
-        yield from iter_csv_fields(self._reader)
+        yield from self._reader
 
     def _build(self, start: int, batch: list[list[str] | str]) -> Chunk:
         return self.rows.build(start, batch)

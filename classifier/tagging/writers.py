@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from classifier.readers.chunks import Chunk
+from classifier.readers.csvlines import HUGE_LINE, format_row
 from classifier.readers.decoding import clean_text, raw_bytes
 from classifier.readers.formats import FileFormat
 from classifier.tagging.results import TOPICS_SEPARATOR, TagResult, output_columns
@@ -74,9 +75,13 @@ class CsvFormatter:
 
     def _lines(self, rows: Iterable[list[str]]) -> bytes:
         buffer = io.StringIO()
-        csv.writer(buffer, delimiter=self.delimiter, lineterminator="\n").writerows(
-            [spreadsheet_safe(cell) for cell in row] for row in rows
-        )
+        writer = csv.writer(buffer, delimiter=self.delimiter, lineterminator="\n")
+        for row in rows:
+            cells = [spreadsheet_safe(cell) for cell in row]
+            if sum(map(len, cells)) > HUGE_LINE:  # a huge cell: no copy at 4 bytes a character
+                buffer.write(format_row(cells, self.delimiter))
+            else:
+                writer.writerow(cells)
         return raw_bytes(buffer.getvalue())
 
     def format(self, chunk: Chunk, result: TagResult) -> bytes:

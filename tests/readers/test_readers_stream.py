@@ -138,3 +138,33 @@ def test_parquet_refuses_options_that_mean_nothing_for_it(tmp_path):
         _rows(path, encoding="latin-1")
     with pytest.raises(DataError, match="--no-header is for CSV and JSONL"):
         _rows(path, header=False)
+
+
+def test_a_huge_record_is_split_as_the_csv_module_splits_it(tmp_path, monkeypatch):
+    """Records over HUGE_LINE are split with str.find (the csv module keeps a 4-bytes-a-character
+    buffer the size of the cell); with the threshold at 0, every record goes that way, and the
+    fields must be the csv module's, quoting, doubled quotes, multi-line records and all."""
+    import csv
+    import io
+    import random
+
+    from classifier.readers import csvlines
+
+    monkeypatch.setattr(csvlines, "HUGE_LINE", 0)
+    rng = random.Random(2)
+    alphabet = ["a", "b", ",", '"', " ", "é", "\t", ";", "\r", "\n", "\r\n"]
+    compared = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        try:
+            expected = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+        except csv.Error:
+            continue
+        assert list(csvlines.csv_rows(io.StringIO(text, newline=""))) == expected, repr(text)
+        compared += 1
+    assert compared > 1000
+    for _ in range(2000):
+        cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))) for _ in range(3)]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(cells)
+        assert csvlines.format_row(cells) == buffer.getvalue()

@@ -7,7 +7,6 @@ partition. JSONL is refused: it has no header to give a block its columns.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,8 @@ import pyarrow.parquet as pq
 
 from classifier.errors import DataError
 from classifier.readers.base import check_typed_input
-from classifier.readers.chunks import Chunk, CsvRows, iter_csv_fields, rename_clashes
+from classifier.readers.chunks import Chunk, CsvRows, rename_clashes
+from classifier.readers.csvlines import csv_rows
 from classifier.readers.decoding import (
     DEFAULT_ENCODING,
     encoding_label,
@@ -169,5 +169,4 @@ def read_part(part: Part, plan: Plan) -> Chunk:
         numbered=not plan.has_header,
         encoding=encoding_label(plan.encoding),
     )
-    parsed = csv.reader(io.StringIO(text, newline=""), delimiter=plan.fmt.delimiter)
-    return rows.build(0, iter_csv_fields(parsed))
+    return rows.build(0, csv_rows(io.StringIO(text, newline=""), plan.fmt.delimiter))
