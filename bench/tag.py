@@ -18,9 +18,13 @@ Builds archives from the real headlines in ``../shared/data/`` (skips cleanly wh
   default): the ``tag`` command in a fresh process on an archive of ``--unique`` distinct
   headlines, backends alternating over ``--e2e-repeats`` rounds: wall time from start to exit
   (start-up included), rows/s and peak RSS, each as a ratio against the first backend.
+* **dask** (``--dask-rows``, default 1,000,000; ``--only-dask``): the archive tagged locally and
+  on a scheduler with 2 worker processes of 1 thread each, rows/s as a ratio of the local run,
+  peak RSS of each process (:mod:`bench.tag_dask`).
 
 Run: ``.venv/bin/python bench/tag.py [--unique 3000] [--round-size 600] [--repeats 8]
-[--backends torch,onnx-int8] [--e2e-repeats 3] [--only-e2e]``
+[--backends torch,onnx-int8] [--e2e-repeats 3] [--only-e2e] [--dask-rows 200000,1000000]
+[--only-dask]``
 """
 
 from __future__ import annotations
@@ -204,6 +208,11 @@ def main() -> int:
     parser.add_argument("--backends", default="torch,onnx-int8", help="first is the reference")
     parser.add_argument("--e2e-repeats", type=int, default=3)
     parser.add_argument("--only-e2e", action="store_true", help="only the end-to-end section")
+    parser.add_argument(
+        "--dask-rows", default="1000000", help="archive sizes of the Dask section (comma list)"
+    )
+    parser.add_argument("--dask-blocksize", type=int, help="default: 1/16 of the archive")
+    parser.add_argument("--only-dask", action="store_true", help="only the Dask section")
     parser.add_argument("--child-fake", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_fake:
@@ -242,6 +251,11 @@ def main() -> int:
     build_archive(big_csv, big_pool, args.rows)
     build_archive(small_csv, big_pool, args.small_rows)
     normalised = [normalise_headline(t) for t in pool]
+    if args.only_dask:
+        run_dask_section(args, headlines, work)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     if args.only_e2e:
         end_to_end(args, big_pool, work)
         if not args.keep:
@@ -358,9 +372,25 @@ def main() -> int:
     print()
     print("targets: tag >= 0.9x encoder on distinct rows, > 1x with duplicates; RSS ratio <= 1.15")
     end_to_end(args, big_pool, work)
+    run_dask_section(args, headlines, work)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def run_dask_section(args: argparse.Namespace, headlines: list[str], work: Path) -> None:
+    from bench.tag_dask import dask_section
+
+    sizes = [int(n) for n in args.dask_rows.split(",") if n.strip()]
+    dask_section(
+        headlines,
+        work,
+        sizes,
+        build_archive=build_archive,
+        distinct_pool=distinct_pool,
+        peak_rss=peak_rss,
+        blocksize=args.dask_blocksize,
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ DEFAULT_TOPICS = ("geopolitics", "health", "immigration", "other", "trade")
 # default of the estimator and of ``headline-topics train``.
 DEFAULT_C = 16.0
 
+# An answer whose calibrated confidence is under this is marked ``uncertain``: a person should
+# check it. On real front-page headlines the answers above it are right far more often than the
+# rest (the coverage/accuracy curve in docs/models.md); callers set their own per call.
+UNCERTAIN_BELOW = 0.5
+
 # Share of each default topic in a general news stream such as a national front page: about a
 # third of stories are international, each policy area a few percent, most are about none of the
 # four topics. A model trained on a balanced set is shifted to these shares so that its choices and

@@ -27,3 +27,11 @@ class DataError(HeadlineTopicsError, ValueError):
 
 class ModelError(HeadlineTopicsError, RuntimeError):
     """A model version that is missing, malformed, changed on disk, or built for another encoder."""
+
+
+class ParameterError(HeadlineTopicsError, ValueError):
+    """A clustering parameter outside what it may be; ``parameter`` names it (HTTP ``field``)."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter

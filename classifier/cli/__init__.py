@@ -13,6 +13,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from classifier.cli import cluster, evaluate, export, models, predict, serve, tag, train
 from classifier.cli._util import EXPECTED_ERRORS, command_adder, run
@@ -32,10 +33,16 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the project's rule for a user's mistake: one line on stderr and exit 2 (the
+    usage argparse prints first is what ``--help`` is for)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="headline-topics", description="Tell what news headlines are about."
-    )
+    parser = Parser(prog="headline-topics", description="Tell what news headlines are about.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)

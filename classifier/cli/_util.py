@@ -16,12 +16,19 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from classifier import config
+from classifier.cli._progress import (  # re-exported: commands use them as _util.*
+    PROGRESS_SLICE,
+    EncodingProgress,
+    ProgressBar,
+    add_progress_option,
+)
 from classifier.encoders.base import BACKENDS
 from classifier.errors import HeadlineTopicsError
 
@@ -42,6 +49,7 @@ BACKEND_HELP = (
 EXPECTED_ERRORS = (HeadlineTopicsError, ValueError, OSError)
 
 Handler = Callable[[argparse.Namespace], int]
+__all__ = ["PROGRESS_SLICE", "EncodingProgress", "ProgressBar", "add_progress_option"]
 
 
 class AddCommand(Protocol):
@@ -70,10 +78,13 @@ def add_input_options(
 ) -> None:
     """The options of every command that reads headlines from a file: --encoding, --no-header
     and --max-headline-chars, worded alike everywhere."""
+    shown = (
+        f"default {encoding_default}: UTF-8, with or without a byte-order mark"
+        if encoding_default
+        else "default UTF-8; a byte-order mark is dropped"
+    )
     command.add_argument(
-        "--encoding",
-        default=encoding_default,
-        help=f"text encoding of {what} (default UTF-8; a byte order mark is dropped)",
+        "--encoding", default=encoding_default, help=f"text encoding of {what} ({shown})"
     )
     command.add_argument(
         "--no-header",
@@ -112,7 +123,7 @@ def labelled_reading(args: argparse.Namespace) -> dict[str, Any]:
 def add_max_headline_chars(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--max-headline-chars",
-        type=int,
+        type=whole_number(1),
         metavar="N",
         help="longest headline accepted, in characters; a longer one is flagged with why, "
         f"never cut or embedded (default: ${config.MAX_HEADLINE_CHARS_ENV}, else "
@@ -168,6 +179,38 @@ def non_negative_number(text: str) -> float:
     return value
 
 
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``minimum`` (to ``maximum``), so that a count of 0 or
+    a port of 70000 is refused by the option's name before any work."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if maximum is not None and not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between {minimum} and {maximum}, not {text}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {text}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def number_between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number from ``low`` to ``high`` (``nan`` and ``inf`` are not)."""
+
+    def parse(text: str) -> float:
+        value = _finite(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def require_at_least_one(args: argparse.Namespace, *dests: str, show_value: bool = False) -> None:
     """Refuse a count option below 1 (unset ones pass), naming the option the user typed."""
     for dest in dests:
@@ -177,6 +220,36 @@ def require_at_least_one(args: argparse.Namespace, *dests: str, show_value: bool
             raise ValueError(
                 f"{option} must be at least 1" + (f", not {value}" if show_value else "")
             )
+
+
+# -- files a command writes -------------------------------------------------------------------------
+def require_output_folder(path: str | os.PathLike[str], what: str) -> Path:
+    """The one rule for where a command writes a file: into a folder that exists.
+
+    No command creates a missing folder for its output (a typo in a path would otherwise become a
+    new folder and a file nobody finds); the model store (``--models-dir``) and the caches are
+    stores, not outputs, and are created when first used.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.exists():
+        raise FileNotFoundError(f"{what} {path}: folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{what} {path}: {folder} is not a folder")
+    return target
+
+
+def check_writable(path: str | None, force: bool, what: str) -> Path | None:
+    """A file an option names for output: refused before the slow work, not after it, when it is
+    a folder, exists (without --force) or its folder does not."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
+    if target.exists() and not force:
+        raise FileExistsError(f"{what} {path} already exists; pass --force to overwrite it")
+    return require_output_folder(target, what)
 
 
 # -- store, encoder, model -------------------------------------------------------------------------
@@ -254,10 +327,35 @@ def per_class_table(per_class: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 # -- running a command -----------------------------------------------------------------------------
-def run(args: argparse.Namespace) -> int:
-    """Run the chosen command: a user's mistake is one line on stderr and exit 2, Ctrl-C is 130."""
+# The exit code of a command whose reader went away (``models | head -1``): what a shell reports
+# for a program that SIGPIPE ended, as ``yes | head -1`` gives; Python ignores SIGPIPE itself.
+CLOSED_PIPE_EXIT = 128 + 13
+
+
+def _closed_pipe() -> int:
+    """End quietly after stdout's reader has gone: no message, no traceback.
+
+    Python's advice (the ``signal`` module's notes on SIGPIPE): point stdout at /dev/null, so the
+    flush at interpreter exit has somewhere to put what is still buffered instead of failing again.
+    """
     try:
-        return args.handler(args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (a test's capture): nothing to redirect
+        pass
+    return CLOSED_PIPE_EXIT
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen command: a user's mistake is one line on stderr and exit 2, Ctrl-C is 130,
+    a closed pipe on stdout a quiet exit (:data:`CLOSED_PIPE_EXIT`)."""
+    try:
+        code = args.handler(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be told from a failure
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except EXPECTED_ERRORS as exc:
         tell(f"headline-topics {args.command}: error: {exc}")
         return 2

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifier.cli import _util
-from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, STORIES
+from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, check_level_options
 from classifier.errors import DataError
 from classifier.files import would_overwrite, write_atomic
 from classifier.readers.formats import is_record_file
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from classifier.topics.model import TopicModel
 
 logger = logging.getLogger(__name__)
+
+# the clusterer's parameters as this command's options name them, for shared error messages
+CLI_NAMES = {"distance_threshold": "--threshold", "level": "--level"}
 
 OUT_SUFFIXES = (".csv", ".jsonl", ".json")
 TABLE_CLUSTERS = 20
@@ -93,20 +96,6 @@ def _keep(
         out.rows.append(number)
 
 
-def check_writable(path: str | None, force: bool, what: str) -> Path | None:
-    """Refuse to overwrite without --force, and fail before the slow work, not after it."""
-    if path is None:
-        return None
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
-    if target.exists() and not force:
-        raise FileExistsError(f"{what} {path} already exists; pass --force to overwrite it")
-    if not target.parent.exists():
-        raise FileNotFoundError(f"{what} {path}: folder {target.parent} does not exist")
-    return target
-
-
 def load_resources(args: argparse.Namespace) -> tuple[Encoder, TopicModel | None]:
     """The encoder and, unless --no-topics, the topic model whose shares describe clusters."""
     if args.no_topics:
@@ -119,8 +108,8 @@ def check_options(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None
     """The clusterer's parameters and the --out/--plot targets, all checked before slow work."""
     from classifier.clustering.estimator import HeadlineClusterer
 
-    out_path = check_writable(args.out, args.force, "--out")
-    plot_path = check_writable(args.plot, args.force, "--plot")
+    out_path = _util.check_writable(args.out, args.force, "--out")
+    plot_path = _util.check_writable(args.plot, args.force, "--plot")
     for what, target in (("--out", out_path), ("--plot", plot_path)):
         if target is not None and args.input != "-" and would_overwrite(target, Path(args.input)):
             raise ValueError(f"{what} would overwrite the input {args.input}; choose another file")
@@ -131,10 +120,7 @@ def check_options(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None
     if out_path is not None and plot_path is not None and out_path.resolve() == plot_path.resolve():
         raise ValueError("--out and --plot must be different files")
     params: dict[str, Any] = {"level": args.level}
-    if args.threshold is not None and args.level != STORIES:
-        raise ValueError("--threshold applies to --level stories only")
-    if args.top < 0:
-        raise ValueError(f"--top must be 0 or more; got {args.top}")
+    check_level_options(args.level, {"distance_threshold": args.threshold}, CLI_NAMES)
     if args.threshold is not None:
         params["distance_threshold"] = args.threshold
     if args.min_cluster_size is not None:
@@ -196,6 +182,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
             f"{args.input}: no headlines to cluster ({len(data.problems)} unusable rows)"
         )
     embedder, model = load_resources(args)
+    embedder = _util.EncodingProgress(embedder, args.progress, desc="embedding")
     run = cluster_data(data, params, embedder, model, source=args.input)
     result, clusterer = run.result, run.clusterer
 
@@ -312,18 +299,19 @@ def register(add: _util.AddCommand) -> None:
     )
     command.add_argument(
         "--threshold",
-        type=float,
+        type=_util.number_between(0, 2),
         help="stories: largest average cosine distance inside a story (default 0.5)",
     )
     command.add_argument(
         "--min-cluster-size",
-        type=int,
+        type=_util.whole_number(1),
         help="smaller groups are unclustered (default 2 for stories, 5 for themes)",
     )
     command.add_argument(
         "--top",
-        type=int,
+        type=_util.whole_number(0),
         default=TABLE_CLUSTERS,
         help=f"clusters shown in the table (default {TABLE_CLUSTERS})",
     )
     _util.add_input_options(command, what="INPUT", encoding_default="utf-8-sig")
+    _util.add_progress_option(command)

@@ -88,7 +88,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 def register(add: _util.AddCommand) -> None:
     models = add("models", cmd_models, "list model versions with their metrics", backend_help=None)
-    models.add_argument("--json", action="store_true")
+    models.add_argument("--json", action="store_true", help="print the list as JSON")
 
     promote = add(
         "promote",
@@ -96,4 +96,4 @@ def register(add: _util.AddCommand) -> None:
         "make a model version current (also for rollback)",
         backend_help=None,
     )
-    promote.add_argument("version")
+    promote.add_argument("version", help="the version to make current (see 'models')")

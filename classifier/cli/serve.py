@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import errno
 import logging
 import os
 import shutil
@@ -32,6 +33,7 @@ DEFAULT_PORT = 8000
 DEFAULT_WORKERS = 1
 DEFAULT_THREADS = 32
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+WORKER_CLASS = "classifier.service.worker.JsonThreadWorker"
 # the options that go to gunicorn_options as they are
 SERVER_OPTIONS = ("host", "port", "workers", "threads", "timeout", "access_log")
 
@@ -50,7 +52,8 @@ def gunicorn_options(
     options: dict[str, Any] = {
         "bind": f"{bind_host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        # gunicorn's gthread worker with JSON error pages and a read timeout
+        "worker_class": WORKER_CLASS,
         "threads": threads,
         "timeout": timeout,
         "graceful_timeout": 30,
@@ -133,12 +136,39 @@ def _prepare_multiproc_dir(workers: int) -> tuple[str | None, bool]:
     return folder, True
 
 
+def check_bind(host: str, port: int) -> None:
+    """Bind ``host:port`` once and let it go, so a port in use or a bad --host is one line and
+    exit 2 before the model loads (gunicorn would log three [ERROR] lines and exit 1)."""
+    import socket
+
+    name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ValueError(
+            f"--host {host}: not an address this machine can resolve ({reason})"
+        ) from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            hint = {
+                errno.EADDRINUSE: "another program is listening there; choose another --port",
+                errno.EADDRNOTAVAIL: "not an address of this machine; check --host",
+                errno.EACCES: "ports below 1024 need privileges; choose another --port",
+            }.get(exc.errno, "check --host and --port")
+            raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror} ({hint})") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must be between 1 and 65535, not {args.port}")
     _util.require_at_least_one(
         args, "workers", "threads", "timeout", "encoder_threads", show_value=True
     )
+    check_bind(args.host, args.port)
     # before anything imports prometheus_client: it picks its storage once, at import
     multiproc_dir, made = _prepare_multiproc_dir(args.workers)
     try:
@@ -238,6 +268,9 @@ def register(add: _util.AddCommand) -> None:
     )
     serve.add_argument("--model", help="serve this version only (default: follow CURRENT)")
     serve.add_argument(
-        "--timeout", type=int, default=120, help="seconds before a stuck worker is restarted"
+        "--timeout",
+        type=int,
+        default=120,
+        help="seconds before a stuck worker is restarted (default 120)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request to stderr")

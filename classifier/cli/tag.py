@@ -1,7 +1,7 @@
 """``headline-topics tag INPUT OUTPUT``: label every row of an archive, resumably, with a progress bar.
 
 The engines are :func:`classifier.tagging.tagger.tag_file` (local) and
-:func:`classifier.tagging.dask_engine.tag_dask`; this module checks the options and the paths
+:func:`classifier.tagging.dask.tag_dask`; this module checks the options and the paths
 before the model loads, picks the model and backend (an interrupted run keeps its own), and
 prints the summary they return. The engines, pandas and the model load only when a run starts.
 """
@@ -9,7 +9,6 @@ prints the summary they return. The engines, pandas and the model load only when
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,13 +91,18 @@ def register(add: _util.AddCommand) -> None:
         metavar="N",
         help=f"distinct headlines to fit the clusters on (default {DEFAULT_CLUSTER_SAMPLE:,})",
     )
-    tag.add_argument("--engine", choices=("local", "dask"), default="local")
+    tag.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: this process; dask: the workers of --scheduler (default local)",
+    )
     tag.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     tag.add_argument(
         "--blocksize",
         type=int,
         default=DEFAULT_BLOCKSIZE,
-        help="dask engine: bytes of CSV per partition (default 8 MiB)",
+        help="dask engine: bytes of CSV/JSONL per partition, cut where a record ends (default 8 MiB)",
     )
     tag.add_argument(
         "--checkpoint-every",
@@ -113,12 +117,7 @@ def register(add: _util.AddCommand) -> None:
         default=DEFAULT_MEMO_SIZE,
         help=f"distinct headlines remembered per run (default {DEFAULT_MEMO_SIZE:,})",
     )
-    tag.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
+    _util.add_progress_option(tag)
     tag.add_argument(
         "--encoder-threads",
         type=int,
@@ -138,7 +137,7 @@ def _saved_job(args: argparse.Namespace) -> dict:
     if args.engine == "local" or _single_file(args):
         state = read_state(args.output)
         return state.get("job", {}) if state else {}
-    return read_folder_job(Path(args.output))
+    return read_folder_job(args.output)
 
 
 def _single_file(args: argparse.Namespace) -> bool:
@@ -147,47 +146,23 @@ def _single_file(args: argparse.Namespace) -> bool:
     return not is_partitioned_output(Path(args.output))
 
 
-class _ProgressBar:
-    """A tqdm bar on stderr, opened at the first finished chunk (not while the model loads)."""
-
-    def __init__(self, show: bool | None) -> None:
-        self.show = sys.stderr.isatty() if show is None else show
-        self.bar = None
-
-    def update(self, done: int, total: int | None) -> None:
-        if not self.show:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                total=total,
-                initial=done,
-                unit=" rows",
-                file=sys.stderr,
-                dynamic_ncols=True,
-                smoothing=0.05,
-                desc="tagging",
-            )
-        if total is not None and total != self.bar.total:
-            self.bar.total = total
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _check_early(args: argparse.Namespace) -> None:
-    """Catch wrong paths and names before spending seconds loading the model."""
-    from classifier.readers.decoding import text_encoding
+    """Catch wrong paths and names before spending seconds loading the model (under the lock:
+    another run's partial output is not an interrupted run's)."""
     from classifier.readers.formats import detect_format
+    from classifier.readers.urls import is_url
     from classifier.tagging.paths import partial_paths
     from classifier.tagging.run import check_paths
 
+    if is_url(args.input) or is_url(args.output):
+        if args.engine != "dask":
+            raise DataError(
+                "s3:// and other URLs are for --engine dask; with the local engine, copy the "
+                "archive to a local file first"
+            )
+        check_paths(args.input, args.output)
+        return
     input_path, output = Path(args.input), Path(args.output)
-    text_encoding(args.encoding)  # an unknown encoding is refused before the model loads
-    check_paths(input_path, output)
     if not input_path.is_dir():
         detect_format(input_path)
     folder = args.engine == "dask" and not _single_file(args)
@@ -199,9 +174,26 @@ def _check_early(args: argparse.Namespace) -> None:
         raise DataError(f"{output} already exists; pass --force to replace it")
 
 
+def _check_resume(args: argparse.Namespace, job: dict) -> None:
+    """Refuse a --resume whose options differ from the interrupted run's before any work (the
+    model load, the cluster fit), not when the output is opened; the rest is checked then."""
+    from classifier.tagging.run import clusters_id, input_identity, refuse_changed_job
+
+    if not job:
+        return
+    now = {
+        **input_identity(args.input),
+        "text_column": args.text_column,
+        "clusters": clusters_id(args.clusters, args.cluster_sample) if args.clusters else None,
+    }
+    refuse_changed_job(Path(args.output), job, now, [key for key in now if key in job])
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
-    from classifier.encoders import backend_for
-    from classifier.tagging.paths import partial_paths, read_state
+    from classifier.readers.decoding import text_encoding
+    from classifier.readers.urls import is_url
+    from classifier.tagging.lock import output_lock
+    from classifier.tagging.run import check_paths
 
     _util.require_at_least_one(
         args,
@@ -221,11 +213,31 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if args.engine == "local" and args.scheduler:
         raise ValueError("--scheduler is for --engine dask")
     if args.engine == "dask" and args.clusters:
-        raise ValueError("--clusters works with the local engine only")
+        raise ValueError(
+            "--clusters works with the local engine only: it fits one clusterer on a sample of "
+            "the whole archive before the first row is tagged, which the dask engine does not do "
+            "yet; run it with --engine local (or tag on dask, then run `cluster` on the output)"
+        )
     args.max_chars = _util.max_headline_chars(args)
+    text_encoding(args.encoding)  # an unknown encoding is refused before the model loads
+    if is_url(args.output):  # object storage has no folders to check and no flock
+        return _tag(args)
+    if not is_url(args.input):
+        check_paths(Path(args.input), Path(args.output))
+    _util.require_output_folder(args.output, "OUTPUT")
+    with output_lock(args.output):
+        return _tag(args)
+
+
+def _tag(args: argparse.Namespace) -> int:
+    """The run, once it holds the output's lock."""
+    from classifier.encoders import backend_for
+    from classifier.tagging.paths import partial_paths, read_state
+
     _check_early(args)
-    store = _util.store_from(args)
     job = _saved_job(args)
+    _check_resume(args, job)
+    store = _util.store_from(args)
     # --model, else the interrupted run's model when resuming, else the current one
     version = store.resolve(args.model or job.get("model"))
     manifest = store.read_manifest(version)
@@ -233,7 +245,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     # a resumed run keeps its backend: another one would label the rest a little differently
     saved_backend = str(job.get("encoder", "")).partition(":")[0] or None
     args.backend = backend_for(manifest, args.backend or saved_backend)
-    bar = _ProgressBar(args.progress)
+    bar = _util.ProgressBar(args.progress, desc="tagging", unit=" rows")
     # what both engines take alike: how to treat an earlier run, and whom to tell the progress
     common = {"resume": args.resume, "force": args.force, "progress": bar.update}
     try:
@@ -243,7 +255,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
             summary = _run_local(args, store, version, manifest, common)
     except KeyboardInterrupt:
         bar.close()
-        state = read_state(args.output) if partial_paths(Path(args.output)).state.exists() else None
+        state = None if "://" in args.output else read_state(args.output)
         done = state.get("rows_done", 0) if state else 0
         _util.tell(
             f"interrupted: {done:,} rows are saved; run the same command with --resume to continue"
@@ -251,7 +263,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
         return 130
     except OSError as exc:
         bar.close()
-        if partial_paths(Path(args.output)).state.exists():
+        if "://" not in args.output and partial_paths(Path(args.output)).state.exists():
             raise OSError(
                 f"{exc}; the rows written so far are kept: fix the cause and run again with --resume"
             ) from exc

@@ -41,6 +41,7 @@ def register(add: _util.AddCommand) -> None:
     )
     _util.add_labelled_columns(train)
     _util.add_input_options(train, what="DATA", encoding_default="utf-8-sig")
+    _util.add_progress_option(train)
     group = train.add_mutually_exclusive_group()
     group.add_argument(
         "--no-promote", action="store_true", help="write the version but keep the current one"
@@ -59,7 +60,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     result, problems = train_from_file(
         args.data,
         store,
-        _util.new_encoder(args),
+        _util.EncodingProgress(_util.new_encoder(args), args.progress, desc="embedding"),
         priors=args.priors,
         promote=promote,
         head_params={"C": args.C} if args.C is not None else None,

@@ -25,7 +25,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from classifier.clustering.geometry import as_unit_rows
 from classifier.clustering.labels import UNCLUSTERED, drop_small, rank_ids, remap
-from classifier.clustering.levels import DEFAULT_LEVEL, DEFAULT_MIN_CLUSTER_SIZE, STORIES
+from classifier.clustering.levels import (
+    DEFAULT_LEVEL,
+    DEFAULT_MIN_CLUSTER_SIZE,
+    MAX_CLUSTERS,
+    STORIES,
+)
 from classifier.clustering.params import check_params
 from classifier.clustering.stories import assign_stories, story_labels
 from classifier.clustering.summary import summarise
@@ -110,7 +115,7 @@ class HeadlineClusterer(ClusterMixin, BaseEstimator):
         level: str = DEFAULT_LEVEL,
         distance_threshold: float = 0.5,
         n_clusters: int | None = None,
-        max_clusters: int = 30,
+        max_clusters: int = MAX_CLUSTERS,
         n_neighbors: int = 15,
         min_cluster_size: int | None = None,
         noise_similarity: float = 0.3,

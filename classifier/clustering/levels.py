@@ -7,9 +7,35 @@ anything heavy is loaded, so this module must import nothing (no numpy, scipy or
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from classifier.errors import ParameterError
+
 STORIES = "stories"
 THEMES = "themes"
 LEVELS = (STORIES, THEMES)
 DEFAULT_LEVEL = STORIES
 # A story needs a second outlet to be one; a theme smaller than five headlines is noise.
 DEFAULT_MIN_CLUSTER_SIZE = {STORIES: 2, THEMES: 5}
+# Themes: the most clusters read from the eigengap, and the most a caller may ask for.
+MAX_CLUSTERS = 30
+# Parameters that mean something at one level only: one given for the other level is refused,
+# by the CLI and by POST /v1/cluster alike, rather than silently ignored.
+LEVEL_ONLY = {"distance_threshold": STORIES, "n_clusters": THEMES}
+
+
+def check_level_options(
+    level: str, given: Mapping[str, object], names: Mapping[str, str] | None = None
+) -> None:
+    """Raise ParameterError for a parameter in ``given`` (not None) that ``level`` does not use.
+
+    ``names`` shows parameters under the caller's names (the CLI's ``--threshold``); the
+    error's ``parameter`` is always the parameter's own name.
+    """
+    shown = dict(names or {})
+    for name, only in LEVEL_ONLY.items():
+        if given.get(name) is not None and level != only:
+            raise ParameterError(
+                name,
+                f"{shown.get(name, name)} applies to {shown.get('level', 'level')} {only} only",
+            )

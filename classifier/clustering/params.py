@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifier.clustering.levels import LEVELS
+from classifier.errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,14 @@ PARAMETER_CONSTRAINTS: dict[str, Constraint] = {
 
 
 def check_params(params: Mapping[str, object]) -> None:
-    """Raise ValueError naming the first parameter in ``params`` that breaks its rule."""
+    """Raise ParameterError (a ValueError) naming the first parameter in ``params`` that breaks
+    its rule, then check the rules between parameters."""
     for name, rule in PARAMETER_CONSTRAINTS.items():
         value = params[name]
         if not rule.test(value):
-            raise ValueError(f"{name} must be {rule.wording}; got {rule.show(value)}")
+            raise ParameterError(name, f"{name} must be {rule.wording}; got {rule.show(value)}")
+    wanted, ceiling = params["n_clusters"], params["max_clusters"]
+    if wanted is not None and wanted > ceiling:  # type: ignore[operator]  # both checked above
+        raise ParameterError(
+            "n_clusters", f"n_clusters must be at most max_clusters ({ceiling}); got {wanted}"
+        )

@@ -12,10 +12,13 @@ and "what is row 7" live here, once. Two ways of reading serve two jobs::
                   iter_lines)
     chunks.py     what the streaming readers yield (Chunk, MISSING) and how a CSV row becomes a
                   record (CsvRows), shared with the Dask engine's partition reader
+    split.py      byte ranges of a CSV/JSONL archive that start and end where a record ends,
+                  found by the streaming reader's own parser (the Dask engine's partitions)
+    urls.py       ``s3://`` and other fsspec URLs, opened like local files (the Dask engine)
     stream.py     archives larger than memory, in chunks, decoded with ``surrogateescape`` so one
                   bad byte spoils one row, not the file (open_reader and the three readers)
 
 This package is the bottom layer: it imports only :mod:`classifier.errors`, the standard library
-and pyarrow, so anything above may use it. Import from the sub-modules: the whole-file readers
+and pyarrow (and fsspec, only when a URL is opened), so anything above may use it. Import from the sub-modules: the whole-file readers
 should not pay for pyarrow.
 """

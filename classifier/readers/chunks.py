@@ -17,12 +17,21 @@ from typing import Any
 import pyarrow as pa
 
 from classifier.errors import DataError
-from classifier.readers.decoding import has_undecodable
+from classifier.readers.decoding import encoding_label, has_undecodable
 from classifier.readers.records import check_header, numbered_columns
 
-__all__ = ["MISSING", "Chunk", "CsvRows", "numbered_columns", "rename_clashes"]
+__all__ = [
+    "MISSING",
+    "RAW_LINE_COLUMN",
+    "Chunk",
+    "CsvRows",
+    "JsonlRows",
+    "numbered_columns",
+    "rename_clashes",
+]
 
 CLASH_SUFFIX = "_input"
+RAW_LINE_COLUMN = "raw_line"  # a broken JSONL line keeps its text here
 
 
 class _Missing:
@@ -148,3 +157,46 @@ class CsvRows:
             texts.append(text)
             issues.append(issue)
         return Chunk(start, texts, issues, records=records)
+
+
+class JsonlRows:
+    """Turns JSON lines into records; a broken line keeps its text in a ``raw_line`` column.
+
+    Shared by the local JSONL reader and the Dask engine's range reader, so both mark a broken
+    line the same way. ``renames`` are the input keys that clash with the columns tag adds.
+    """
+
+    def __init__(self, text_column: str, renames: dict[str, str], encoding: str = "utf-8") -> None:
+        """``encoding`` is a codec whose lines split on the byte ``\\n`` (UTF-8, Latin-1...)."""
+        self.text_column = text_column
+        self.renames = renames
+        self.encoding = encoding
+
+    def build(self, start: int, lines: Iterable[bytes]) -> Chunk:
+        """Lines that are blank (whitespace only) are not rows: the caller leaves them out."""
+        texts, issues, records = [], [], []
+        for line in lines:
+            record, value, issue = self.parse(line)
+            records.append(record)
+            texts.append(value)
+            issues.append(issue)
+        return Chunk(start, texts, issues, records=records)
+
+    def parse(self, line: bytes) -> tuple[dict[str, Any], Any, str | None]:
+        try:
+            text = line.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            raw = line.decode(self.encoding, "replace").rstrip("\r\n")
+            label = encoding_label(self.encoding)
+            return {RAW_LINE_COLUMN: raw}, MISSING, f"not valid {label}: byte {exc.start}"
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return {RAW_LINE_COLUMN: text.rstrip("\r\n")}, MISSING, f"not valid JSON: {exc.msg}"
+        if not isinstance(record, dict):
+            raw = text.rstrip("\r\n")
+            return {RAW_LINE_COLUMN: raw}, MISSING, "not a JSON object"
+        value = record.get(self.text_column, MISSING)
+        if self.renames and not self.renames.keys().isdisjoint(record):
+            record = {self.renames.get(k, k): v for k, v in record.items()}
+        return record, value, None

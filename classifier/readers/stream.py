@@ -11,9 +11,7 @@ file. What the readers share is in :mod:`classifier.readers.base`, Parquet in
 
 from __future__ import annotations
 
-import gzip
 import io
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +20,10 @@ from typing import Any
 from classifier.errors import DataError
 from classifier.readers.base import DAMAGE, LineReader, Reader, damage, open_binary
 from classifier.readers.chunks import (
-    MISSING,
+    RAW_LINE_COLUMN,
     Chunk,
     CsvRows,
+    JsonlRows,
     numbered_columns,
     rename_clashes,
 )
@@ -32,10 +31,17 @@ from classifier.readers.csvlines import csv_rows
 from classifier.readers.decoding import encoding_label, is_line_splittable
 from classifier.readers.formats import FileFormat, detect_format
 from classifier.readers.parquet import ParquetReader
+from classifier.readers.split import scan_jsonl
 
-__all__ = ["RAW_LINE_COLUMN", "CsvReader", "JsonlReader", "Reader", "damage", "open_reader"]
-
-RAW_LINE_COLUMN = "raw_line"
+__all__ = [
+    "RAW_LINE_COLUMN",
+    "CsvReader",
+    "JsonlReader",
+    "ParquetReader",
+    "Reader",
+    "damage",
+    "open_reader",
+]
 
 
 class CsvReader(LineReader):
@@ -95,25 +101,18 @@ class CsvReader(LineReader):
 class JsonlReader(LineReader):
     """JSON lines, optionally gzip; a broken line keeps its text in a ``raw_line`` column."""
 
-    def __init__(self, *args: Any, **read: Any):  # Reader's arguments
+    def __init__(
+        self, *args: Any, scanned: tuple[list[str], bool] | None = None, **read: Any
+    ):  # Reader's arguments
+        """``scanned``: the (keys, has broken lines) of a scan already made, else one is made."""
         super().__init__(*args, **read)
         path, fmt, text_column = self.path, self.fmt, self.text_column
-        if not self.header:
-            raise DataError(f"{path}: --no-header is for CSV and TSV files; JSONL names its fields")
-        if not is_line_splittable(self.encoding):
-            raise DataError(
-                f"{path}: JSONL in {self.encoding} cannot be read line by line; convert it to UTF-8"
-            )
-        self.columns, self.has_bad_lines = scan_jsonl_columns(path, fmt, self.encoding)
-        if self.columns and text_column not in self.columns:
-            raise DataError(
-                f"{path}: no record has a {text_column!r} field; found {', '.join(self.columns)} "
-                "(choose one with --text-column)"
-            )
-        if self.has_bad_lines:
-            self.columns.append(RAW_LINE_COLUMN)
-        self.renames = rename_clashes(self.columns, self.reserved)
-        self.columns = [self.renames.get(c, c) for c in self.columns]
+        check_jsonl_reading(path, self.encoding, self.header)
+        keys, self.has_bad_lines = scanned or scan_jsonl_columns(path, fmt, self.encoding)
+        self.columns, self.renames = jsonl_layout(
+            path, keys, self.has_bad_lines, text_column, self.reserved
+        )
+        self._rows = JsonlRows(text_column, self.renames, self.encoding)
         self._stream, self._counter = open_binary(path, fmt.gzip)
 
     def _items(self) -> Iterator[bytes]:
@@ -122,66 +121,44 @@ class JsonlReader(LineReader):
                 yield line
 
     def _build(self, start: int, batch: list[bytes]) -> Chunk:
-        texts, issues, records = [], [], []
-        for line in batch:
-            record, value, issue = self._parse(line)
-            records.append(record)
-            texts.append(value)
-            issues.append(issue)
-        return Chunk(start, texts, issues, records=records)
+        return self._rows.build(start, batch)
 
-    def _parse(self, line: bytes) -> tuple[dict[str, Any], Any, str | None]:
-        try:
-            text = line.decode(self.encoding)
-        except UnicodeDecodeError as exc:
-            raw = line.decode(self.encoding, "replace").rstrip("\r\n")
-            label = encoding_label(self.encoding)
-            return {RAW_LINE_COLUMN: raw}, MISSING, f"not valid {label}: byte {exc.start}"
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return {RAW_LINE_COLUMN: text.rstrip("\r\n")}, MISSING, f"not valid JSON: {exc.msg}"
-        if not isinstance(record, dict):
-            raw = text.rstrip("\r\n")
-            return {RAW_LINE_COLUMN: raw}, MISSING, "not a JSON object"
-        value = record.get(self.text_column, MISSING)
-        if self.renames and not self.renames.keys().isdisjoint(record):
-            record = {self.renames.get(k, k): v for k, v in record.items()}
-        return record, value, None
+
+def check_jsonl_reading(path: str | os.PathLike[str], codec: str, header: bool) -> None:
+    """Refuse what JSONL cannot be read with: --no-header (JSONL names its fields) and an
+    encoding whose lines do not split on the byte ``\\n`` (UTF-16)."""
+    if not header:
+        raise DataError(f"{path}: --no-header is for CSV and TSV files; JSONL names its fields")
+    if not is_line_splittable(codec):
+        raise DataError(
+            f"{path}: JSONL in {codec} cannot be read line by line; convert it to UTF-8"
+        )
+
+
+def jsonl_layout(
+    path: str | os.PathLike[str],
+    keys: list[str],
+    bad: bool,
+    text_column: str,
+    reserved: set[str],
+) -> tuple[list[str], dict[str, str]]:
+    """The output columns of a JSONL file with these keys, and the keys renamed to make room."""
+    if keys and text_column not in keys:
+        raise DataError(
+            f"{path}: no record has a {text_column!r} field; found {', '.join(keys)} "
+            "(choose one with --text-column)"
+        )
+    columns = [*keys, RAW_LINE_COLUMN] if bad else list(keys)
+    renames = rename_clashes(columns, reserved)
+    return [renames.get(c, c) for c in columns], renames
 
 
 def scan_jsonl_columns(
     path: Path, fmt: FileFormat, encoding: str = "utf-8"
 ) -> tuple[list[str], bool]:
-    """Every key used in a JSONL file, in order of first use, and whether any line is broken.
-
-    CSV and Parquet outputs need one set of columns before the first row is written; a quick
-    pass over the keys (no model involved) costs seconds even on large archives.
-    """
-    seen: dict[str, None] = {}
-    bad = False
-    rows = 0
-    opener: Any = gzip.open if fmt.gzip else open
-    try:
-        with opener(path, "rb") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                rows += 1
-                try:
-                    record = json.loads(line.decode(encoding))
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    bad = True
-                    continue
-                if not isinstance(record, dict):
-                    bad = True
-                    continue
-                for key in record:
-                    if key not in seen:
-                        seen[key] = None
-    except DAMAGE as exc:
-        raise damage(path, exc, rows) from exc
-    return list(seen), bad
+    """Every key used in a JSONL file, in order of first use, and whether any line is broken."""
+    columns, bad, _ = scan_jsonl(str(path), fmt, encoding=encoding)
+    return columns, bad
 
 
 def open_reader(

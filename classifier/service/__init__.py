@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, Response, jsonify
+from flask.globals import request_ctx
 
 from classifier.config import encoder_threads
 from classifier.encoders import embedder_for
@@ -43,6 +44,16 @@ logger = logging.getLogger(__name__)
 __all__ = ["Settings", "create_app"]
 
 WARM_UP_HEADLINE = "Warm-up headline so the first request is not the slow one"
+
+
+class ServiceFlask(Flask):
+    """Flask, answering OPTIONS in JSON like everything else (Flask's own answer is empty HTML)."""
+
+    def make_default_options_response(self) -> Response:
+        methods = sorted(request_ctx.url_adapter.allowed_methods())
+        response = jsonify({"allow": methods})
+        response.allow.update(methods)
+        return response
 
 
 def _split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -96,7 +107,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         on_batch=metrics.on_batch,
     )
 
-    app = Flask(__name__, static_folder=None)  # the web blueprint serves /static
+    app = ServiceFlask(__name__, static_folder=None)  # the web blueprint serves /static
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config.update(flask_config)
     app.json.sort_keys = False  # keep scores in label order, as the model gives them

@@ -94,10 +94,11 @@ class MicroBatcher:
     def predict_proba(
         self, texts: Sequence[str], model: Any, *, timeout: float | None = None
     ) -> np.ndarray:
-        """``model.predict_proba`` of ``texts``, encoded and scored in shared batches."""
+        """``model.scores`` of ``texts`` (what ``model.describe`` takes), encoded and scored in
+        shared batches."""
         texts = list(texts)
         if len(texts) > self.max_batch:  # encoded in turns; its head runs once, here
-            return model.predict_proba(texts, embeddings=self.encode(texts, timeout=timeout))
+            return model.scores(texts, embeddings=self.encode(texts, timeout=timeout))
         return self.submit(texts, model).result(timeout=timeout)
 
     def submit(self, texts: Sequence[str], model: Any = None) -> Future:
@@ -225,7 +226,7 @@ class MicroBatcher:
         texts = [text for job in group for text in job.texts]
         embeddings = np.concatenate([vectors[slice(*rows[id(job)])] for job in group])
         try:
-            proba = model.predict_proba(texts, embeddings=embeddings)
+            proba = model.scores(texts, embeddings=embeddings)
         except Exception as exc:
             for job in group:
                 job.future.set_exception(exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS
+from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, MAX_CLUSTERS
 from classifier.service.fields import Body, Choice, Headline, Headlines, Number, OneOf
 from classifier.service.settings import Settings
 
@@ -26,17 +26,28 @@ class RequestBodies:
     @classmethod
     def from_settings(cls, settings: Settings) -> RequestBodies:
         headline = Headline(settings.max_headline_chars)
+        uncertain = Number(
+            minimum=0,
+            maximum=1,
+            description=(
+                "answers with a confidence under this are marked uncertain "
+                f"(default: the service's, {settings.uncertain_below:g})"
+            ),
+        )
         predict = OneOf(
             (
                 Body(
                     "PredictOne",
-                    {"headline": headline},
+                    {"headline": headline, "uncertain_below": uncertain},
                     ("headline",),
                     example='{"headline": "..."}',
                 ),
                 Body(
                     "PredictMany",
-                    {"headlines": Headlines(1, settings.max_headlines, headline)},
+                    {
+                        "headlines": Headlines(1, settings.max_headlines, headline),
+                        "uncertain_below": uncertain,
+                    },
                     ("headlines",),
                     example='{"headlines": ["..."]}',
                 ),
@@ -62,6 +73,7 @@ class RequestBodies:
                 "n_clusters": Number(
                     whole=True,
                     minimum=1,
+                    maximum=MAX_CLUSTERS,
                     description="themes: this many themes instead of reading the eigengap",
                 ),
                 "min_cluster_size": Number(

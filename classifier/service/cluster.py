@@ -3,7 +3,9 @@
 Wired to :func:`classifier.clustering.cluster.cluster_headlines`; ``create_app`` leaves the route
 out (and /openapi.json does not list it) if that module does not import. The body is checked
 against its declaration (:mod:`classifier.service.bodies`); the clustering parameters' ranges
-are checked by the estimator itself, whose message is passed on. The headlines are encoded
+and which level uses which are checked, before any encoding, by the rules the CLI uses
+(:mod:`classifier.clustering.params`, :mod:`classifier.clustering.levels`), whose message and
+parameter name (as ``field``) are passed on. The headlines are encoded
 through the shared micro-batcher (in turns with other requests) and the request's one model
 gives each cluster its topic shares.
 """
@@ -13,7 +15,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from classifier.clustering.cluster import cluster_headlines
-from classifier.errors import InputError
+from classifier.clustering.estimator import HeadlineClusterer
+from classifier.clustering.levels import DEFAULT_LEVEL, check_level_options
+from classifier.errors import InputError, ParameterError
 from classifier.service.errors import ApiError
 from classifier.service.predict import encode
 from classifier.service.state import state
@@ -27,6 +31,11 @@ def cluster() -> Response:
     svc = state()
     options = svc.bodies.cluster.check(json_body(request))
     texts = options.pop("headlines")
+    try:
+        check_level_options(options.get("level", DEFAULT_LEVEL), options)
+        HeadlineClusterer(**options).validate_params()
+    except ParameterError as exc:
+        raise ApiError(400, "invalid_input", str(exc), field=exc.parameter) from None
     model = svc.holder.get()  # one version for the whole request, as for /v1/predict
     try:
         result = cluster_headlines(texts, model, embeddings=encode(texts), **options)

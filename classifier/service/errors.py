@@ -37,20 +37,28 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+def error_body(
+    status: int, code: str, message: str, field: str | None = None
+) -> dict[str, dict[str, object]]:
+    """The one error shape, also written by the gunicorn worker outside any Flask app."""
+    body: dict[str, object] = {"status": status, "code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return {"error": body}
+
+
+def code_for(reason: str) -> str:
+    """An error's ``code`` from its HTTP reason phrase: "Request Timeout" -> "request_timeout"."""
+    return re.sub(r"[^a-z0-9]+", "_", (reason or "error").lower()).strip("_")
+
+
 def error_response(exc: ApiError) -> Response:
     """The JSON answer for ``exc``: the one error shape, its status and its headers."""
-    body: dict[str, object] = {"status": exc.status, "code": exc.code, "message": exc.message}
-    if exc.field is not None:
-        body["field"] = exc.field
-    response = jsonify({"error": body})
+    response = jsonify(error_body(exc.status, exc.code, exc.message, exc.field))
     response.status_code = exc.status
     for name, value in exc.headers.items():
         response.headers[name] = value
     return response
-
-
-def _code_of(exc: HTTPException) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", (exc.name or "error").lower()).strip("_")
 
 
 def _message_of(exc: HTTPException) -> str:
@@ -81,7 +89,9 @@ def register_error_handlers(app: Flask) -> None:
         headers = {}
         if status == 405 and getattr(exc, "valid_methods", None):
             headers["Allow"] = ", ".join(exc.valid_methods)
-        return error_response(ApiError(status, _code_of(exc), _message_of(exc), headers=headers))
+        return error_response(
+            ApiError(status, code_for(exc.name), _message_of(exc), headers=headers)
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

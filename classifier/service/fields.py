@@ -12,7 +12,8 @@ few microseconds, against milliseconds for the encoder.
 
 Numeric bounds of the clustering parameters are documented here but checked by
 :class:`~classifier.clustering.HeadlineClusterer` (:mod:`classifier.clustering.params`), whose
-message the service passes on; here their JSON type is checked.
+message the service passes on; here their JSON type is checked. An integer too long to be a
+number of anything (:class:`TooLongNumber`, from the JSON parser) is refused here, by field.
 """
 
 from __future__ import annotations
@@ -25,6 +26,27 @@ from typing import Any
 from classifier.service.errors import ApiError
 from classifier.text import VISIBLE_PATTERN, headline_problem
 
+MAX_INTEGER_DIGITS = 30  # longer integers stand for nothing a request can mean
+
+
+@dataclass(frozen=True)
+class TooLongNumber:
+    """What the JSON parser gives for an integer of more than MAX_INTEGER_DIGITS digits.
+
+    Python refuses to read integers of over 4300 digits at all, with a hint about
+    ``sys.set_int_max_str_digits()`` meant for programmers; standing in for such numbers lets the
+    field check refuse them by name instead.
+    """
+
+    digits: int
+
+    @classmethod
+    def parse(cls, text: str) -> int | TooLongNumber:
+        """``json.loads``'s ``parse_int``."""
+        digits = len(text.lstrip("-"))
+        return cls(digits) if digits > MAX_INTEGER_DIGITS else int(text)
+
+
 JSON_TYPES = {
     str: "string",
     int: "number",
@@ -33,6 +55,7 @@ JSON_TYPES = {
     type(None): "null",
     list: "array",
     dict: "object",
+    TooLongNumber: "number",
 }
 
 
@@ -161,6 +184,7 @@ class Number:
 
     whole: bool = False
     minimum: float | None = None
+    maximum: float | None = None
     exclusive_minimum: float | None = None
     exclusive_maximum: float | None = None
     description: str | None = None
@@ -173,6 +197,8 @@ class Number:
         kinds = (int,) if self.whole else (int, float)
         if value is None:
             return None
+        if isinstance(value, TooLongNumber):
+            raise invalid(f"{name!r} is a number of {value.digits} digits; far too large", name)
         if isinstance(value, bool) or not isinstance(value, kinds):
             raise invalid(f"{name!r} must be {self.noun}, not {json_type(value)}", name)
         return value
@@ -181,6 +207,7 @@ class Number:
         out: dict[str, Any] = {"type": ["integer" if self.whole else "number", "null"]}
         bounds = {
             "minimum": self.minimum,
+            "maximum": self.maximum,
             "exclusiveMinimum": self.exclusive_minimum,
             "exclusiveMaximum": self.exclusive_maximum,
             "description": self.description,
@@ -229,7 +256,7 @@ class Body:
         body = _object(body, self.allowed, self.example)
         for name in self.required:
             if name not in body:
-                raise invalid(f"missing field: {name!r} ({self.fields[name].noun})")
+                raise invalid(f"missing field: {name!r} ({self.fields[name].noun})", name)
         return self.values(body)
 
     def values(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -271,13 +298,13 @@ class OneOf:
         present = [choice for choice in self.choices if choice.required[0] in body]
         if len(present) > 1:
             keys = " or ".join(repr(choice.required[0]) for choice in self.choices)
-            raise invalid(f"send either {keys}, not both")
+            raise invalid(f"send either {keys}, not both", present[1].required[0])
         if not present:
             wanted = " or ".join(
                 f"{choice.required[0]!r} ({choice.fields[choice.required[0]].noun})"
                 for choice in self.choices
             )
-            raise invalid(f"missing field: send {wanted}")
+            raise invalid(f"missing field: send {wanted}", self.choices[0].required[0])
         return present[0].values(body)
 
     def reference(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, Response, jsonify
 
+from classifier.service.holder import public_message
 from classifier.service.state import state
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ def readyz() -> Response:
         model.describe(proba)
     except Exception as exc:  # any failure means "do not send traffic here"
         logger.warning("readiness check failed: %s", exc)
-        response = jsonify({"status": "not ready", "reason": f"{type(exc).__name__}: {exc}"})
+        reason = f"{type(exc).__name__}: {public_message(exc, svc.holder.store.root)}"
+        response = jsonify({"status": "not ready", "reason": reason})
         response.status_code = 503
         return response
     body = {"status": "ready", "model": model.version}

@@ -26,6 +26,10 @@ from classifier.topics.store import CURRENT, ModelError, ModelStore
 logger = logging.getLogger(__name__)
 
 LOAD_ERRORS = (ModelError, OSError, ValueError, KeyError)
+NO_CURRENT = (
+    "no current model: the store's CURRENT file is missing or empty; "
+    "run headline-topics promote VERSION (still serving the model loaded before)"
+)
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,9 @@ class ModelHolder:
             version = marker[0]
             current = self._model
             if version is None:
-                self._fail(current, None, f"{self.store.root / CURRENT} is missing or empty")
+                # the path goes to the log only: clients of /readyz and /v1/model see no paths
+                logger.error("%s is missing or empty", self.store.root / CURRENT)
+                self._fail(current, None, NO_CURRENT)
                 return current, self.last_error
             if current is not None and version == current.version:
                 self.last_error = None
@@ -168,8 +174,11 @@ class ModelHolder:
         self._notify(previous, model.version, outcome)
 
     def _fail(self, current: TopicModel | None, version: str | None, message: str) -> None:
-        self.last_error = f"cannot switch to model {version!r}: {message}"
-        logger.error("%s; still serving %s", self.last_error, current.version if current else None)
+        self.last_error = (
+            message if version is None else f"cannot switch to model {version!r}: {message}"
+        )
+        serving = current.version if current else "nothing"
+        logger.error("%s; still serving %s", self.last_error, serving)
         self._notify(current.version if current else None, version, "failed")
 
     def _notify(self, previous: str | None, version: str | None, outcome: str) -> None:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from classifier.errors import InputError
 from classifier.service.batcher import BatcherClosed
 from classifier.service.errors import ApiError
+from classifier.service.fields import invalid
 from classifier.service.state import state
 from classifier.service.validation import json_body
 
@@ -39,9 +40,12 @@ def predict() -> Response:
     fields = svc.bodies.predict.check(json_body(request))
     single = "headline" in fields
     texts = [fields["headline"]] if single else fields["headlines"]
+    bar = fields.get("uncertain_below", svc.settings.uncertain_below)
+    if not 0 <= bar <= 1:
+        raise invalid(f"'uncertain_below' must be from 0 to 1, not {bar}", "uncertain_below")
     model = svc.holder.get()  # this one object answers the whole request
     try:
-        predictions = model.describe(encode(texts, model))
+        predictions = model.describe(encode(texts, model), uncertain_below=bar)
     except InputError as exc:  # already checked above; kept so nothing becomes a 500
         raise ApiError(400, "invalid_input", str(exc)) from None
     svc.metrics.count_predictions((p.topic for p in predictions), model.version)

@@ -34,9 +34,30 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
             "type": "array",
             "items": topic,
             "minItems": 1,
-            "description": "the top topic and every other topic over its threshold",
+            "description": (
+                "every topic the headline is about, primary first: the top topic and every "
+                "other topic whose 'applies' probability clears its threshold; 'other' is "
+                "never listed beside a real topic"
+            ),
+        },
+        "applies": {
+            "type": "object",
+            "description": (
+                "calibrated probability, per topic, that the headline is about it (several can "
+                "be high; absent for models trained before this head existed)"
+            ),
+            "properties": {
+                label: {"type": "number", "minimum": 0, "maximum": 1} for label in labels
+            },
+            "required": labels,
+            "additionalProperties": False,
+        },
+        "uncertain": {
+            "type": "boolean",
+            "description": "confidence is under uncertain_below: a person should check it",
         },
     }
+    required = [name for name in prediction_props if name != "applies"]
     version = {"type": "string", "description": "the model version that produced this answer"}
     backend = {"enum": list(BACKENDS)}
     return {
@@ -60,14 +81,14 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
         },
         "Prediction": {
             "type": "object",
-            "required": list(prediction_props),
+            "required": required,
             "additionalProperties": False,
             "properties": prediction_props,
         },
         **bodies.predict.components(),
         "PredictOneResponse": {
             "type": "object",
-            "required": ["model", *prediction_props],
+            "required": ["model", *required],
             "additionalProperties": False,
             "properties": {"model": version, **prediction_props},
         },

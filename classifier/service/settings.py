@@ -65,12 +65,30 @@ class Settings:
         default=config.DEFAULT_MAX_HEADLINE_CHARS,  # the one limit, shared with the commands
         metadata=_meta("MAX_HEADLINE_CHARS", int, "longest headline accepted (CLI too)", 1),
     )
+    uncertain_below: float = field(
+        default=config.UNCERTAIN_BELOW,
+        metadata=_meta(
+            "UNCERTAIN_BELOW",
+            float,
+            "answers with a confidence under this are marked uncertain (a request may set its own)",
+            0,
+        ),
+    )
     max_headlines: int = field(
         default=256, metadata=_meta("MAX_HEADLINES", int, "most headlines in one request", 1)
     )
     max_body_bytes: int = field(
         default=1_048_576,
         metadata=_meta("MAX_BODY_BYTES", int, "largest request body; larger gets 413", 64),
+    )
+    read_timeout_s: float = field(
+        default=10.0,
+        metadata=_meta(
+            "READ_TIMEOUT_S",
+            float,
+            "under gunicorn: seconds a request's headers or body may pause before a 408",
+            0.1,
+        ),
     )
     batch_wait_ms: float = field(
         default=5.0,
@@ -140,6 +158,10 @@ class Settings:
             value = getattr(self, f.name)
             if spec.minimum is not None and value is not None and value < spec.minimum:
                 raise ValueError(f"{spec.env} must be at least {spec.minimum:g}, not {value}")
+        if not 0 <= self.uncertain_below <= 1:
+            raise ValueError(
+                f"{PREFIX}UNCERTAIN_BELOW must be from 0 to 1, not {self.uncertain_below}"
+            )
 
     @property
     def admin_enabled(self) -> bool:

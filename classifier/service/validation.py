@@ -12,9 +12,10 @@ import json
 from typing import Any
 
 from flask import Request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from classifier.service.errors import ApiError
+from classifier.service.fields import TooLongNumber
 
 
 def _refuse_constant(name: str) -> float:
@@ -22,6 +23,20 @@ def _refuse_constant(name: str) -> float:
 
 
 def read_body(request: Request) -> bytes:
+    """The raw body; 408 when it stops arriving (under gunicorn, see :mod:`.worker`)."""
+    try:
+        return _read_body(request)
+    except (ClientDisconnected, TimeoutError) as exc:
+        if not isinstance(exc, TimeoutError) and not isinstance(exc.__context__, TimeoutError):
+            raise  # the client went away: werkzeug's 400
+        raise ApiError(
+            408,
+            "request_timeout",
+            "the request body stopped arriving before its declared length; send it whole",
+        ) from None
+
+
+def _read_body(request: Request) -> bytes:
     """The raw body, refusing (413) one over MAX_CONTENT_LENGTH even when sent chunked.
 
     With a Content-Length, Werkzeug refuses an oversized body before reading it. A chunked body
@@ -57,7 +72,7 @@ def json_body(request: Request) -> Any:
     if not raw.strip():
         raise ApiError(400, "malformed_json", "the request body is empty; expected a JSON object")
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant, parse_int=TooLongNumber.parse)
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the body is not UTF-8 encoded JSON") from None
     except json.JSONDecodeError as exc:

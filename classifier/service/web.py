@@ -1,6 +1,6 @@
 """GET / and GET /static/...: the page for people, served by the app itself.
 
-The page (``static/index.html``, ``app.js``, ``app.css``) is plain HTML, CSS and JavaScript with
+The page (``static/index.html``, ``app.js``, ``csv.js``, ``app.css``) is plain HTML, CSS and JavaScript with
 no build step and nothing fetched from elsewhere, so it works on a machine with no network. It
 talks to the service only through the public ``/v1`` API, like any other client.
 """

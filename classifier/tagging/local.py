@@ -25,6 +25,7 @@ from classifier.tagging.run import (
     ProgressCallback,
     TagSummary,
     check_paths,
+    clusters_id,
     make_job,
     reading_identity,
 )
@@ -74,7 +75,7 @@ def tag_file(
     check_paths(input_path, output_path)
     out_fmt = detect_format(output_path)
     if clusters is not None:
-        assigner_id = f"{clusters}, fitted on {cluster_sample} distinct headlines"
+        assigner_id = clusters_id(clusters, cluster_sample)
     with_clusters = assigner is not None or clusters is not None
     reserved = set(output_columns(with_clusters))
     tagger = Tagger(

@@ -29,7 +29,7 @@ from classifier.readers.chunks import Chunk
 from classifier.readers.formats import FileFormat
 from classifier.tagging.paths import STATE_FORMAT, partial_paths, read_state
 from classifier.tagging.results import TagResult
-from classifier.tagging.run import Counters
+from classifier.tagging.run import Counters, refuse_changed_job
 from classifier.tagging.writers import arrow_table, formatter_for, gzip_member
 
 logger = logging.getLogger(__name__)
@@ -122,18 +122,7 @@ class OutputTarget:
         self.checkpoint(force=True)
 
     def _check_job(self, state: dict[str, Any]) -> None:
-        saved = state.get("job", {})
-        changed = [
-            key for key in sorted(set(saved) | set(self.job)) if saved.get(key) != self.job.get(key)
-        ]
-        if changed:
-            details = "; ".join(
-                f"{k}: was {saved.get(k)!r}, now {self.job.get(k)!r}" for k in changed
-            )
-            raise DataError(
-                f"cannot resume {self.output}: the run is not the same ({details}); "
-                "start over with --force"
-            )
+        refuse_changed_job(self.output, state.get("job", {}), self.job)
 
     def _restore(self, state: dict[str, Any]) -> None:
         offset, rows, chunks = (
@@ -174,21 +163,36 @@ class OutputTarget:
     # -- writing -----------------------------------------------------------------------------
     def write(self, chunk: Chunk, result: TagResult) -> None:
         """Append one tagged chunk; checkpoint when enough time has passed since the last one."""
-        offset, rows, chunks, _ = self._mark
         if self.fmt.kind == "parquet":
-            table = arrow_table(chunk, result, self.columns, clusters=self.clusters)
+            payload: bytes | pa.Table = arrow_table(
+                chunk, result, self.columns, clusters=self.clusters
+            )
+        else:
+            payload = self._formatter.format(chunk, result)
+        counters = Counters()
+        counters.add(result)
+        self.append(payload, len(chunk), counters)
+
+    def append(self, payload: bytes | pa.Table, rows: int, counters: Counters) -> None:
+        """Append ``rows`` rows already formatted (CSV/JSONL bytes, uncompressed, or a table).
+
+        The Dask engine's workers format their partitions with the same formatters, so the
+        client only appends them here, in input order.
+        """
+        offset, done, chunks, _ = self._mark
+        if self.fmt.kind == "parquet":
+            assert isinstance(payload, pa.Table)
             final = self.parts / _part_name(chunks)
             staging = final.with_suffix(".tmp")
-            pq.write_table(table, staging)
+            pq.write_table(payload, staging)
             os.replace(staging, final)
         else:
-            data = self._formatter.format(chunk, result)
-            if self.fmt.gzip and data:
-                data = gzip_member(data)
+            assert isinstance(payload, bytes)
+            data = gzip_member(payload) if self.fmt.gzip and payload else payload
             self._handle.write(data)
             offset += len(data)
-        self.counters.add(result)
-        self._mark = (offset, rows + len(chunk), chunks + 1, self.counters.to_dict())
+        self.counters.merge(counters)
+        self._mark = (offset, done + rows, chunks + 1, self.counters.to_dict())
         self.checkpoint()
 
     def checkpoint(self, *, force: bool = False, phase: str | None = None) -> None:

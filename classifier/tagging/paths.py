@@ -40,9 +40,18 @@ def partial_paths(output: Path) -> RunPaths:
     )
 
 
-def is_partitioned_output(path: Path) -> bool:
+def remote_staging(output: str) -> str:
+    """``s3://b/x/out`` -> ``s3://b/x/.out.parts``: the staging prefix of a folder on a store."""
+    head, _, name = output.rstrip("/").rpartition("/")
+    return f"{head}/.{name}.parts"
+
+
+def is_partitioned_output(path: Path | str) -> bool:
     """An output name without a file extension (or an existing folder) is a folder of parts."""
-    return path.is_dir() or not Path(path.name).suffix
+    name = str(path).rstrip("/").rsplit("/", 1)[-1]
+    if "://" in str(path):
+        return not Path(name).suffix
+    return Path(path).is_dir() or not Path(name).suffix
 
 
 def read_state(output: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -61,11 +70,17 @@ def read_state(output: str | os.PathLike[str]) -> dict[str, Any] | None:
     return state
 
 
-def read_folder_job(output: Path) -> dict[str, Any]:
+def read_folder_job(output: Path | str) -> dict[str, Any]:
     """The job of an interrupted Dask run writing the folder ``output``; empty if none."""
-    job_file = partial_paths(output).parts / JOB_FILE
     try:
-        job = json.loads(job_file.read_text())["job"]
-    except (OSError, ValueError, KeyError):
+        if "://" in str(output):  # a prefix on object storage: the job sits in its staging prefix
+            from classifier.readers.urls import open_url
+
+            with open_url(f"{remote_staging(str(output))}/{JOB_FILE}") as handle:
+                job = json.loads(handle.read())["job"]
+        else:
+            job_file = partial_paths(Path(output)).parts / JOB_FILE
+            job = json.loads(job_file.read_text())["job"]
+    except (OSError, ValueError, KeyError, DataError):
         return {}
     return job if isinstance(job, dict) else {}

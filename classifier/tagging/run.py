@@ -19,29 +19,40 @@ from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
 from classifier.errors import DataError
 from classifier.files import would_overwrite
 from classifier.readers.formats import FileFormat
+from classifier.readers.urls import is_url, url_identity
 from classifier.tagging.results import TagResult, issue_kind
 
 ProgressCallback = Callable[[int, int | None], None]  # (rows done, estimated total or None)
 
 
-def check_paths(input_path: Path, output_path: Path) -> None:
+def check_paths(input_path: Path | str, output_path: Path | str) -> None:
     """Refuse a missing input, or an output that would overwrite it, before any work."""
+    if is_url(input_path) or is_url(output_path):
+        if str(input_path) == str(output_path):
+            raise DataError("the output would overwrite the input; choose another output file")
+        if is_url(input_path):
+            url_identity(str(input_path))  # a missing object or a folder is a clear error
+            return
+    input_path, output_path = Path(input_path), Path(output_path)
     if input_path.is_dir():
         raise DataError(f"{input_path} is a folder; name a CSV, JSONL or Parquet file")
     if not input_path.exists():
         raise DataError(f"{input_path}: no such file")
-    if would_overwrite(output_path, input_path):
+    if not is_url(output_path) and would_overwrite(output_path, input_path):
         raise DataError("the output would overwrite the input; choose another output file")
 
 
-def input_identity(path: Path) -> dict[str, Any]:
+def input_identity(path: Path | str) -> dict[str, Any]:
     """What must not change between an interrupted run and its resumption."""
+    if is_url(path):
+        return url_identity(str(path))
+    path = Path(path)
     stat = path.stat()
     return {"input": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def make_job(
-    input_path: Path,
+    input_path: Path | str,
     *,
     text_column: str,
     model: str,
@@ -77,6 +88,26 @@ def reading_identity(encoding: str | None, header: bool, max_chars: int) -> dict
     if max_chars != DEFAULT_MAX_HEADLINE_CHARS:
         identity["max_headline_chars"] = max_chars
     return identity
+
+
+def clusters_id(level: str, sample: int) -> str:
+    """How a run's job records its ``--clusters`` options (the level and the sample size)."""
+    return f"{level}, fitted on {sample} distinct headlines"
+
+
+def refuse_changed_job(
+    output: Path, saved: dict[str, Any], job: dict[str, Any], keys: list[str] | None = None
+) -> None:
+    """Refuse to resume ``output`` when the job differs from the interrupted run's (in ``keys``,
+    else in any key), naming each difference."""
+    if keys is None:
+        keys = sorted(set(saved) | set(job))
+    changed = [key for key in keys if saved.get(key) != job.get(key)]
+    if changed:
+        details = "; ".join(f"{k}: was {saved.get(k)!r}, now {job.get(k)!r}" for k in changed)
+        raise DataError(
+            f"cannot resume {output}: the run is not the same ({details}); start over with --force"
+        )
 
 
 @dataclass

@@ -215,7 +215,7 @@ class Tagger:
         texts = list(pending.values())
         if vectors is None:
             vectors = self.embeddings(keys, texts)
-        predictions = self.model.describe(self.model.predict_proba(texts, embeddings=vectors))
+        predictions = self.model.describe(self.model.scores(texts, embeddings=vectors))
         clusters = (
             np.asarray(self.assigner.assign(vectors)).astype(int).tolist()
             if self.assigner is not None

@@ -134,23 +134,32 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
-    def _linear(self) -> LogisticRegression:
+    def _linear(self, class_weight=None) -> LogisticRegression:
         return LogisticRegression(
             C=self.C,
-            class_weight=self.class_weight,
+            class_weight=self.class_weight if class_weight is None else class_weight,
             max_iter=self.max_iter,
             random_state=self.random_state,
         )
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, sample_weight=None):
         """Fit on all rows; held-out scores for calibration come from cross-validation.
 
         ``groups`` (optional, one label per row) names where each row came from — a source, a
         writer, a period. Folds then hold out whole groups, so the temperature and the recorded
         scores reflect headlines from a source the model has not seen, which is how it will be
         used; rows from one source are more alike than rows of a real stream.
+
+        ``sample_weight`` lets a headline about two topics count as half a row of each (one row
+        per topic, weight 1/2, same group), which teaches the head that such a headline is
+        between the two instead of forcing it into its first topic.
         """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        row_weight = (
+            np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+        )
+        if row_weight.shape != (X.shape[0],) or np.any(row_weight < 0):
+            raise ValueError("sample_weight must be one non-negative number per row")
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -158,13 +167,20 @@ class TopicHead(ClassifierMixin, BaseEstimator):
                 "training needs at least two classes (topics); the data has only one class: "
                 f"{self.classes_[0]!r}"
             )
-        counts = np.bincount(y_index)
+        counts = np.bincount(y_index, weights=row_weight)
+        # "balanced" by the weighted counts: half rows are half a headline of their class
+        balance = (
+            dict(enumerate(len(y_index) / (len(counts) * np.maximum(counts, 1e-12))))
+            if sample_weight is not None and self.class_weight == "balanced"
+            else None
+        )
         shift, weights = self._prior_shift(counts, y_index)
-        self.cv_, splits = self._splits(X, y_index, counts, groups)
+        weights = weights * row_weight
+        self.cv_, splits = self._splits(X, y_index, np.bincount(y_index), groups)
         if splits:
             logits = np.zeros((X.shape[0], len(self.classes_)))
             for train, test in splits:
-                part = self._linear().fit(X[train], y_index[train])
+                part = self._linear().fit(X[train], y_index[train], sample_weight=row_weight[train])
                 logits[test] = _logits(part, X[test])
             self.temperature_ = fit_temperature(logits, y_index, weights, shift)
             self.oof_proba_ = softmax(logits / self.temperature_ + shift, axis=1)
@@ -178,7 +194,7 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             self.oof_proba_ = None
             self.oof_weights_ = None
             self.thresholds_ = np.full(len(self.classes_), 0.5)
-        final = self._linear().fit(X, y_index)
+        final = self._linear(balance).fit(X, y_index, sample_weight=row_weight)
         coef, intercept = final.coef_, final.intercept_
         if len(self.classes_) == 2:  # sklearn keeps one row for two classes; store both logits
             coef = np.vstack([-coef[0] / 2, coef[0] / 2])
@@ -198,7 +214,8 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             if len(groups) != len(y_index):
                 raise ValueError(f"{len(groups)} groups for {len(y_index)} rows")
             n_groups = len(np.unique(groups))
-            splitter = LeaveOneGroupOut() if n_groups <= 20 else GroupKFold(self.calibration_folds)
+            # one fit per group while that is cheap; whole groups per fold beyond
+            splitter = LeaveOneGroupOut() if n_groups <= 12 else GroupKFold(self.calibration_folds)
             if n_groups >= 2:
                 splits = list(splitter.split(X, y_index, groups))
                 n_classes = len(counts)

@@ -9,11 +9,14 @@ from typing import Any
 
 import numpy as np
 
+from classifier.config import UNCERTAIN_BELOW
 from classifier.encoders.base import Encoder
 from classifier.errors import InputError
 from classifier.text import check_headlines
+from classifier.topics.applies import AppliesHead
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
+from classifier.topics.multi import choose_topics
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,10 @@ class Prediction:
     topics: list[str]
     model: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Calibrated probability, per topic, that the headline is about it (None: an older model).
+    applies: dict[str, float] | None = None
+    #: Whether ``confidence`` is under the bar the caller set (see :data:`UNCERTAIN_BELOW`).
+    uncertain: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -35,7 +42,10 @@ class Prediction:
             "confidence": self.confidence,
             "scores": self.scores,
             "topics": self.topics,
+            "uncertain": self.uncertain,
         }
+        if self.applies is not None:
+            out["applies"] = self.applies
         if self.model is not None:
             out["model"] = self.model
         out.update(self.extra)
@@ -46,7 +56,9 @@ class TopicModel:
     """Classify headlines into topics; accepts one string or a list and answers in kind.
 
     ``embeddings=`` lets callers that already encoded the headlines (the tagger's cache, the
-    service's micro-batcher, the clusterer) skip the encoder.
+    service's micro-batcher, the clusterer) skip the encoder. ``applies`` is the per-topic head
+    that decides ``topics``; models saved before it existed have none and list topics by the
+    softmax head's thresholds, as they always did.
     """
 
     def __init__(
@@ -55,12 +67,14 @@ class TopicModel:
         lexical: LexicalFeatures,
         embedder: Encoder,
         *,
+        applies: AppliesHead | None = None,
         version: str | None = None,
         manifest: dict[str, Any] | None = None,
     ) -> None:
         self.head = head
         self.lexical = lexical
         self.embedder = embedder
+        self.applies = applies
         self.version = version
         self.manifest = manifest or {}
 
@@ -74,37 +88,87 @@ class TopicModel:
             label: float(t) for label, t in zip(self.labels, self.head.thresholds_, strict=True)
         }
 
-    def predict_proba(
-        self, texts: str | Sequence[str], embeddings: np.ndarray | None = None
-    ) -> np.ndarray:
-        """One row of topic probabilities per headline; one string is one headline (one row)."""
+    def features(self, texts: str | Sequence[str], embeddings: np.ndarray | None = None):
+        """What both heads read: the embedding beside the TF-IDF terms, one row per headline."""
         texts = check_headlines([texts] if isinstance(texts, str) else texts)
         if embeddings is None:
             embeddings = self.embedder.encode(texts)
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(len(texts), -1)
         if embeddings.shape[0] != len(texts):
             raise InputError(f"{embeddings.shape[0]} embeddings for {len(texts)} headlines")
-        return self.head.predict_proba(self.lexical.combine(embeddings, texts))
+        return self.lexical.combine(embeddings, texts)
+
+    def predict_proba(
+        self, texts: str | Sequence[str], embeddings: np.ndarray | None = None
+    ) -> np.ndarray:
+        """One row of topic probabilities per headline; one string is one headline (one row)."""
+        return self.head.predict_proba(self.features(texts, embeddings))
+
+    def predict_applies(
+        self, texts: str | Sequence[str], embeddings: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        """Per topic, the calibrated probability that each headline is about it (rows need not
+        sum to 1); None for a model without the per-topic head."""
+        if self.applies is None:
+            return None
+        return self.applies.predict_proba(self.features(texts, embeddings))
+
+    def scores(
+        self, texts: str | Sequence[str], embeddings: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Everything :meth:`describe` needs, one row per headline, features computed once.
+
+        The softmax probabilities, followed by the "applies" probabilities when the model has
+        that head: one array, so callers that batch, slice and hand rows on (the service's
+        micro-batcher, the tagger) carry both without knowing about either.
+        """
+        features = self.features(texts, embeddings)
+        proba = self.head.predict_proba(features)
+        if self.applies is None:
+            return proba
+        return np.hstack([proba, self.applies.predict_proba(features)])
 
     def predict(
-        self, texts: str | Sequence[str], embeddings: np.ndarray | None = None
+        self,
+        texts: str | Sequence[str],
+        embeddings: np.ndarray | None = None,
+        *,
+        uncertain_below: float = UNCERTAIN_BELOW,
     ) -> Prediction | list[Prediction]:
         single = isinstance(texts, str)
         batch = [texts] if single else list(texts)
         if not batch:
             return []
-        proba = self.predict_proba(batch, embeddings)
-        predictions = self.describe(proba)
+        predictions = self.describe(self.scores(batch, embeddings), uncertain_below=uncertain_below)
         return predictions[0] if single else predictions
 
-    def describe(self, proba: np.ndarray) -> list[Prediction]:
-        """Turn probability rows into predictions with the top topic and every topic over its bar."""
+    def describe(
+        self, scores: np.ndarray, *, uncertain_below: float = UNCERTAIN_BELOW
+    ) -> list[Prediction]:
+        """Turn rows of :meth:`scores` (or of :meth:`predict_proba`) into predictions: the top
+        topic and every topic that applies.
+
+        ``uncertain`` marks answers whose calibrated confidence is under ``uncertain_below``:
+        those are the ones a person should check, and leaving them out buys accuracy on the
+        rest (docs/models.md has the curve).
+        """
         labels = self.labels
         thresholds = self.head.thresholds_
+        scores = np.asarray(scores)
+        proba = scores[:, : len(labels)]
+        applies = scores[:, len(labels) :] if scores.shape[1] == 2 * len(labels) else None
         out = []
-        for row in proba:
+        for i, row in enumerate(proba):
             top = int(np.argmax(row))
-            over = [k for k in np.argsort(-row) if k == top or row[k] >= thresholds[k]]
+            if applies is None:
+                over = [k for k in np.argsort(-row) if k == top or row[k] >= thresholds[k]]
+                topics = [labels[k] for k in over]
+                applies_row = None
+            else:
+                topics = choose_topics(labels[top], applies[i], self.applies.thresholds_, labels)
+                applies_row = {
+                    label: round(float(p), 4) for label, p in zip(labels, applies[i], strict=True)
+                }
             out.append(
                 Prediction(
                     topic=labels[top],
@@ -112,8 +176,10 @@ class TopicModel:
                     scores={
                         label: round(float(p), 4) for label, p in zip(labels, row, strict=True)
                     },
-                    topics=[labels[k] for k in over],
+                    topics=topics,
                     model=self.version,
+                    applies=applies_row,
+                    uncertain=bool(row[top] < uncertain_below),
                 )
             )
         return out

@@ -33,6 +33,7 @@ import numpy as np
 from classifier.encoders import Encoder, embedder_for
 from classifier.errors import ModelError
 from classifier.files import fsync_dir, fsync_tree, sha256_file, write_atomic
+from classifier.topics.applies import AppliesHead
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
 from classifier.topics.model import TopicModel
@@ -119,7 +120,8 @@ class ModelStore:
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".tmp-{version}-"))
         try:
             lexical_meta, idf = model.lexical.state()
-            np.savez(staging / HEAD_FILE, **model.head.state(), idf=idf)
+            applies = {} if model.applies is None else model.applies.state()
+            np.savez(staging / HEAD_FILE, **model.head.state(), **applies, idf=idf)
             (staging / LEXICAL_FILE).write_text(json.dumps(lexical_meta), encoding="utf-8")
             manifest = dict(manifest)
             manifest["format_version"] = FORMAT_VERSION
@@ -188,6 +190,8 @@ class ModelStore:
         try:
             with np.load(self.path_of(name) / HEAD_FILE, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in HEAD_ARRAYS}
+                # the per-topic head is optional: models saved before it have none
+                arrays.update({k: data[k] for k in AppliesHead.STATE_ARRAYS if k in data.files})
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"model {name!r} has an unreadable head: {exc}") from exc
         return arrays
@@ -207,10 +211,17 @@ class ModelStore:
             raise ModelError(
                 f"model {name!r} is malformed: weights do not match its {len(labels)} labels"
             ) from exc
+        applies = None
+        if AppliesHead.STATE_ARRAYS[0] in arrays:
+            try:
+                applies = AppliesHead.from_state(arrays, len(labels))
+            except (KeyError, ValueError) as exc:
+                raise ModelError(f"model {name!r} is malformed: {exc}") from exc
         lexical = LexicalFeatures.from_state(lexical_meta, arrays["idf"])
-        if manifest["embedding"]["dimension"] + lexical.size != head.n_features_in_:
+        sizes = {head.n_features_in_} | ({applies.n_features_in_} if applies else set())
+        if sizes != {manifest["embedding"]["dimension"] + lexical.size}:
             raise ModelError(f"model {name!r} is malformed: feature sizes do not add up")
-        return TopicModel(head, lexical, embedder, version=name, manifest=manifest)
+        return TopicModel(head, lexical, embedder, applies=applies, version=name, manifest=manifest)
 
 
 def check_encoder(manifest: dict[str, Any], embedder: Encoder, name: str) -> None:

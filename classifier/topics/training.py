@@ -16,10 +16,12 @@ import numpy as np
 from classifier.config import DEFAULT_C
 from classifier.encoders.base import DEFAULT_MODEL_NAME, Encoder
 from classifier.text import check_headlines
+from classifier.topics.applies import AppliesHead
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
 from classifier.topics.metrics import classification_metrics
 from classifier.topics.model import TopicModel
+from classifier.topics.multi import choose_topics, expand_rows, multi_topic_metrics, topic_matrix
 from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
@@ -64,11 +66,22 @@ def fit_model(
     embeddings: np.ndarray | None = None,
     head_params: dict[str, Any] | None = None,
     groups: Sequence[str] | None = None,
+    topics: Sequence[Sequence[str]] | None = None,
 ) -> tuple[TopicModel, dict[str, Any]]:
-    """Train on all rows; metrics come from the head's held-out (cross-validated) predictions."""
+    """Train both heads on all rows; metrics come from their held-out (cross-validated) scores.
+
+    ``topics`` gives every topic of each row, primary first (default: ``[label]``). The softmax
+    head learns a row of n topics as n rows of weight 1/n; the "applies" head learns each topic
+    from every row that has it.
+    """
     texts = check_headlines(texts)
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} headlines but {len(labels)} labels")
+    topics = [[label] for label in labels] if topics is None else [list(t) for t in topics]
+    if len(topics) != len(texts) or any(
+        not t or t[0] != lab for t, lab in zip(topics, labels, strict=True)
+    ):
+        raise ValueError("topics must list every row's topics, its label first")
     counts = Counter(labels)
     if len(counts) < 2:
         raise ValueError(f"training needs at least two topics; found {sorted(counts)}")
@@ -77,27 +90,54 @@ def fit_model(
         logger.info("embedding %d headlines", len(texts))
         embeddings = embedder.encode(texts)
     lexical = LexicalFeatures().fit(texts)
+    features = lexical.combine(embeddings, texts)
+    source, row_labels, weights, row_groups = expand_rows(topics, groups)
     head = TopicHead(**params).fit(
-        lexical.combine(embeddings, texts), np.asarray(labels, dtype=object), groups=groups
+        features[source],
+        np.asarray(row_labels, dtype=object),
+        groups=row_groups,
+        sample_weight=weights,
     )
-    model = TopicModel(head, lexical, embedder)
-    if head.oof_proba_ is not None:
-        oof = head.oof_proba_
-        predicted = head.classes_[np.argmax(oof, axis=1)]
-        metrics = classification_metrics(
-            labels, predicted, oof.max(axis=1), model.labels, sample_weight=head.oof_weights_
-        )
+    applies = AppliesHead(C=params["C"]).fit(
+        features, topic_matrix(topics, [str(c) for c in head.classes_]), groups=groups
+    )
+    model = TopicModel(head, lexical, embedder, applies=applies)
+    metrics = _held_out_metrics(model, labels, topics, source, groups, params)
+    info = {"params": params, "metrics": metrics, "counts": dict(sorted(counts.items()))}
+    info["topic_counts"] = dict(sorted(Counter(t for row in topics for t in row).items()))
+    return model, info
+
+
+def _held_out_metrics(model, labels, topics, source, groups, params) -> dict[str, Any]:
+    """Cross-validated scores of the primary topic and, for multi-topic data, of ``topics``."""
+    head, applies = model.head, model.applies
+    if head.oof_proba_ is None:
+        return {"method": "none: too few examples per topic to cross-validate"}
+    first = np.unique(source, return_index=True)[1]  # each headline's primary-topic row
+    oof, weights = head.oof_proba_[first], head.oof_weights_[first]
+    predicted = head.classes_[np.argmax(oof, axis=1)]
+    metrics = classification_metrics(labels, predicted, oof.max(axis=1), model.labels, weights)
+    if groups is not None and head.cv_ == "groups":
+        n_groups = len(set(groups))
         method = (
-            f"leave-one-group-out cross-validation over {len(set(groups))} groups"
-            if head.cv_ == "groups"
-            else f"{params['calibration_folds']}-fold stratified cross-validation"
-        )
-        metrics["method"] = method + (
-            ", rows re-weighted to the priors" if params.get("priors") else ""
+            f"leave-one-group-out cross-validation over {n_groups} groups"
+            if n_groups <= 12
+            else f"{params['calibration_folds']}-fold cross-validation by group ({n_groups} groups)"
         )
     else:
-        metrics = {"method": "none: too few examples per topic to cross-validate"}
-    return model, {"params": params, "metrics": metrics, "counts": dict(sorted(counts.items()))}
+        method = f"{params['calibration_folds']}-fold cross-validation"
+    metrics["method"] = method + (
+        ", rows re-weighted to the priors" if params.get("priors") else ""
+    )
+    if applies.oof_proba_ is not None and any(len(t) > 1 for t in topics):
+        chosen = [
+            choose_topics(p, a, applies.thresholds_, model.labels)
+            for p, a in zip(predicted, applies.oof_proba_, strict=True)
+        ]
+        metrics["multi_topic"] = multi_topic_metrics(
+            topics, chosen, applies.oof_proba_, model.labels
+        )
+    return metrics
 
 
 def build_manifest(
@@ -118,6 +158,10 @@ def build_manifest(
         "created": created.isoformat(timespec="seconds"),
         "labels": model.labels,
         "thresholds": {label: round(t, 4) for label, t in model.thresholds.items()},
+        "applies_thresholds": {
+            label: round(float(t), 4)
+            for label, t in zip(model.labels, model.applies.thresholds_, strict=True)
+        },
         "temperature": round(float(model.head.temperature_), 6),
         "metrics": fit_info["metrics"],
         "head_params": fit_info["params"],
@@ -128,6 +172,7 @@ def build_manifest(
             "rows_used": sum(fit_info["counts"].values()),
             "rows_skipped": skipped,
             "counts": fit_info["counts"],
+            "topic_counts": fit_info["topic_counts"],
         },
         "embedding": {
             **info.to_dict(),
@@ -151,15 +196,20 @@ def train_model(
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Fit a model and write its manifest: the pair ``ModelStore.save`` takes.
 
-    ``fit_options`` are :func:`fit_model`'s (``embeddings``, ``head_params``, ``groups``).
+    ``fit_options`` are :func:`fit_model`'s (``embeddings``, ``head_params``, ``groups``,
+    ``topics``).
     ``rows`` is how many rows the source had (default: the rows given) and ``skipped`` how many
     of them were unusable; they go into the manifest beside the data fingerprint.
     """
     model, info = fit_model(texts, labels, embedder, **fit_options)
+    topics = fit_options.get("topics")
     manifest = build_manifest(
         model,
         info,
-        fingerprint=data_fingerprint(texts, labels),
+        # the whole topic list counts: a second topic added to a row is new data
+        fingerprint=data_fingerprint(
+            texts, labels if topics is None else [";".join(row) for row in topics]
+        ),
         source=source,
         rows=len(texts) if rows is None else rows,
         skipped=skipped,
@@ -254,6 +304,7 @@ def train_from_file(
         embedder,
         head_params=params,
         groups=data.groups,
+        topics=data.topics,
         source=str(path),
         rows=data.rows_read,
         skipped=len(data.problems),

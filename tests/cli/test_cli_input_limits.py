@@ -32,7 +32,7 @@ def test_predict_answers_an_over_long_line_with_why_and_the_others_with_topics(r
     code, out, _ = run("predict", *models, "--max-headline-chars", "10", "Tariffs on steel rise")
     assert code == 1 and "21 characters, over the limit of 10" in json.loads(out)["error"]
     code, _, err = run("predict", *models, "--max-headline-chars", "-3", "x")
-    assert code == 2 and "--max-headline-chars must be at least 1, not -3" in err
+    assert code == 2 and "argument --max-headline-chars: must be at least 1, not -3" in err
 
 
 def test_predict_reads_a_long_stdin_line_in_pieces(tmp_path):
@@ -119,5 +119,5 @@ def test_a_bad_limit_is_refused_before_any_work(run, trained, small_labelled, co
     code, _, err = run(
         command, str(small_labelled), "--models-dir", str(trained), "--max-headline-chars", "0"
     )
-    assert code == 2 and "--max-headline-chars must be at least 1, not 0" in err
+    assert code == 2 and "argument --max-headline-chars: must be at least 1, not 0" in err
     assert ModelStore(trained).resolve(None)  # nothing replaced the current model

@@ -79,3 +79,71 @@ def test_a_lone_surrogate_that_no_codec_escapes_is_answered_not_raised():
     assert not ok and "not valid UTF-8" in answer["error"]
     assert answer["headline"] == "? owners protest"  # readers.decoding.clean_text's stand-in
     json.dumps(answer, ensure_ascii=False).encode("utf-8")  # a line that can be written
+
+
+LONG = "Senate raises tariffs on imported steel in a sweeping move that reshapes trade for years"
+STDIN = f"{LONG}\n   \nHospitals report measles outbreak, as vaccination rates fall\n"
+
+
+def test_predict_as_a_table_for_people(run, trained):
+    """``--format table`` (issue 19): aligned columns, the headline cut for display only."""
+    code, out, _ = run("predict", "--models-dir", str(trained), "--format", "table", stdin=STDIN)
+    assert code == 1  # the blank line is still an error
+    header, first, blank, third = out.splitlines()
+    assert header.split() == ["headline", "topic", "confidence"]
+    assert first.startswith(LONG[:57] + "...  trade")
+    assert 0.5 < float(first.split()[-1]) <= 1 and len(first) == len(header)
+    assert blank.split("  ")[-1].strip() == "error (line 2): empty or whitespace-only headline"
+    assert third.startswith("Hospitals report measles outbreak, as vaccination rates fall")
+    assert third.index("health") == first.index("trade") == header.index("topic")
+
+
+def test_predict_as_csv_one_row_per_line(run, trained):
+    import csv
+    import io
+
+    code, out, _ = run("predict", "--models-dir", str(trained), "--format", "csv", stdin=STDIN)
+    assert code == 1
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["line"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["headline"] == LONG and rows[0]["topic"] == "trade" and not rows[0]["error"]
+    assert 0.5 < float(rows[0]["confidence"]) <= 1 and rows[0]["topics"].split(";")[0] == "trade"
+    assert rows[1]["error"] == "empty or whitespace-only headline" and not rows[1]["topic"]
+    assert rows[2]["headline"] == "Hospitals report measles outbreak, as vaccination rates fall"
+    _, jsonl, _ = run("predict", "--models-dir", str(trained), stdin=STDIN)
+    assert [json.loads(line).get("topic") for line in jsonl.splitlines()] == [
+        r["topic"] or None for r in rows
+    ]  # JSONL stays the default, with the same answers
+
+
+def test_uncertain_follows_the_bar_the_user_sets(run, trained):
+    """Every answer says whether it is under ``--uncertain-below`` (issue 14)."""
+    _, out, _ = run("predict", "--models-dir", str(trained), "--uncertain-below", "1", "Tariffs")
+    answer = json.loads(out)
+    assert answer["uncertain"] is True and set(answer["applies"]) == set(answer["scores"])
+    _, out, _ = run("predict", "--models-dir", str(trained), "--uncertain-below", "0", "Tariffs")
+    assert json.loads(out)["uncertain"] is False
+    _, out, _ = run("predict", "--models-dir", str(trained), "--format", "csv", "Tariffs")
+    assert out.splitlines()[1].split(",")[5] in ("True", "False")
+
+
+def test_predict_csv_neutralises_formulas_and_keeps_the_limit_and_the_bar(run, trained):
+    """The merge of issue 19's two halves: ``--format csv`` passes every cell through
+    ``text.spreadsheet_safe`` like every CSV we write, an over-long line is refused by
+    ``--max-headline-chars`` with its row kept, and ``--uncertain-below`` still applies."""
+    import csv
+    import io
+
+    formula = '=HYPERLINK("http://x.example","tariffs")'
+    stdin = f"{formula}\n{'steel ' * 20}\n@SUM(A1) tariffs on steel\n"
+    argv = ["predict", "--models-dir", str(trained), "--format", "csv"]
+    code, out, _ = run(*argv, "--uncertain-below", "1", "--max-headline-chars", "60", stdin=stdin)
+    assert code == 1  # the over-long line
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["headline"] == "'" + formula and rows[0]["topic"]
+    assert rows[0]["uncertain"] == "True"
+    assert rows[1]["error"].startswith("the headline is too long: 120 characters, over the limit")
+    assert rows[1]["headline"].endswith("…") and not rows[1]["topic"]
+    assert rows[2]["headline"] == "'@SUM(A1) tariffs on steel"
+    _, jsonl, _ = run("predict", "--models-dir", str(trained), stdin=stdin)
+    assert json.loads(jsonl.splitlines()[0])["headline"] == formula  # JSONL keeps it raw

@@ -23,7 +23,10 @@ def use_fake_model(monkeypatch, fake_model):
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
-    code = cli.main(["cluster", *map(str, argv)])
+    try:
+        code = cli.main(["cluster", *map(str, argv)])
+    except SystemExit as exit_info:  # an option argparse refused
+        code = exit_info.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

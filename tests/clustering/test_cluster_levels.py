@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from classifier.clustering import levels
+from classifier.errors import ParameterError
 from tests.conftest import ROOT
 
 
@@ -34,3 +37,18 @@ def test_the_package_exports_its_public_names_lazily():
     assert clustering.HeadlineClusterer is HeadlineClusterer
     assert clustering.describe is describe  # the function, not a module of that name
     assert set(clustering.__all__) <= set(dir(clustering))
+
+
+def test_a_parameter_of_the_other_level_is_refused_under_the_callers_names():
+    """One rule for the CLI and POST /v1/cluster (issue 19: the service took what the CLI refused)."""
+    levels.check_level_options("stories", {"distance_threshold": 0.4, "n_clusters": None})
+    levels.check_level_options("themes", {"n_clusters": 3})
+    with pytest.raises(ParameterError, match="^n_clusters applies to level themes only$") as caught:
+        levels.check_level_options("stories", {"n_clusters": 3})
+    assert caught.value.parameter == "n_clusters"
+    names = {"distance_threshold": "--threshold", "level": "--level"}
+    with pytest.raises(
+        ParameterError, match="^--threshold applies to --level stories only$"
+    ) as caught:
+        levels.check_level_options("themes", {"distance_threshold": 0.4}, names)
+    assert caught.value.parameter == "distance_threshold"

@@ -9,15 +9,20 @@ shipped model with the encoder it was trained on, once per session.
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
 from classifier.topics.store import ModelStore
+from classifier.topics.training import train_model
 from tests.conftest import ROOT, FakeEmbedder, clear_settings_env
+from tests.service.browser import REAL_EVALUATION, chrome_driver
 from tests.service.support import ROWS, TOKEN, make_app, train_version
+from tests.support import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +82,52 @@ def real_app(shipped_store):
     app = create_app({"MODELS_DIR": shipped_store, "TESTING": True})
     yield app
     app.extensions[EXTENSION].batcher.close()
+
+
+# -- the page in a real browser (test_service_browser, test_service_page_files) -------------------
+
+
+@pytest.fixture(scope="module")
+def page_store(tmp_path_factory) -> Path:
+    """A one-version store trained with the fast fake embedder (never touches ./models)."""
+    root = tmp_path_factory.mktemp("web") / "models"
+    rows = ROWS[::20]
+    texts = [r["headline"] for r in rows]
+    labels = [r["topic"] for r in rows]
+    model, manifest = train_model(texts, labels, FakeEmbedder(), source="test")
+    manifest.update(version="v1", evaluation=REAL_EVALUATION)
+    ModelStore(root).save(model, manifest, promote=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def page_app(page_store):
+    app = create_app({"MODELS_DIR": page_store, "EMBEDDER": FakeEmbedder(), "TESTING": True})
+    yield app
+    app.extensions[EXTENSION].batcher.close()
+
+
+@pytest.fixture
+def page_client(page_app):
+    """A test client of the very app the browser talks to, to compare against."""
+    return page_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def live_url(page_app):
+    server = make_server("127.0.0.1", free_port(), page_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = chrome_driver(downloads, tmp_path / "profile")
+    driver.downloads = downloads
+    yield driver
+    driver.quit()

@@ -1,21 +1,20 @@
 """The page end to end in a real headless Chromium, served by a real werkzeug server.
 
-The app runs on 127.0.0.1 and Selenium drives Debian's ``chromium``: paste headlines, read the
-table, sort and filter, open the clusters, download the CSV, and provoke an over-long-headline
-error. It skips when chromium, chromedriver or selenium is absent. Run as a module, it takes the
-README's picture: ``python -m tests.service.test_service_browser docs/screenshot.png``.
+The app runs on 127.0.0.1 and Selenium drives Debian's ``chromium`` (fixtures in conftest.py,
+helpers in browser.py): paste headlines, read the table, sort and filter, open the clusters, read
+the Model tab's measured figures, download the CSV, and tag a batch with one over-long line. It
+skips when chromium, chromedriver or selenium is absent. Uploaded files: test_service_page_files.
+Run as a module, it takes the README's picture:
+``python -m tests.service.test_service_browser docs/screenshot.png``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import socket
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -23,136 +22,9 @@ from werkzeug.serving import make_server
 
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
-from classifier.topics.store import ModelStore
-from tests.conftest import FakeEmbedder, save_model
-from tests.service.support import PAGE_HEADLINES, ROWS
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-@pytest.fixture(scope="module")
-def page_store(tmp_path_factory) -> Path:
-    """A one-version store trained with the fast fake embedder (never touches ./models)."""
-    root = tmp_path_factory.mktemp("web") / "models"
-    rows = ROWS[::20]
-    texts = [r["headline"] for r in rows]
-    labels = [r["topic"] for r in rows]
-    save_model(ModelStore(root), texts, labels, FakeEmbedder(), version="v1")
-    return root
-
-
-@pytest.fixture(scope="module")
-def page_app(page_store):
-    app = create_app({"MODELS_DIR": page_store, "EMBEDDER": FakeEmbedder(), "TESTING": True})
-    yield app
-    app.extensions[EXTENSION].batcher.close()
-
-
-@pytest.fixture
-def page_client(page_app):
-    """A test client of the very app the browser talks to, to compare against."""
-    return page_app.test_client()
-
-
-# -- the real browser ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def live_url(page_app):
-    server = make_server("127.0.0.1", free_port(), page_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-def chrome_driver(download_dir: Path, profile_dir: Path):
-    """Headless Debian chromium through Selenium; skip when any piece is missing."""
-    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-        f"--user-data-dir={profile_dir}",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "prefs",
-        {
-            "download.default_directory": str(download_dir),
-            "download.prompt_for_download": False,
-        },
-    )
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd(
-        "Browser.setDownloadBehavior",
-        {"behavior": "allow", "downloadPath": str(download_dir)},
-    )
-    driver.set_page_load_timeout(30)
-    return driver
-
-
-@pytest.fixture
-def browser(tmp_path):
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    driver = chrome_driver(downloads, tmp_path / "profile")
-    driver.downloads = downloads
-    yield driver
-    driver.quit()
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "the page"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def table_rows(driver) -> list[dict[str, str]]:
-    script = """
-    return [...document.querySelectorAll('#results tbody tr')].map(tr => ({
-      index: tr.cells[0].textContent,
-      headline: tr.cells[1].textContent,
-      topic: tr.cells[2].textContent,
-      confidence: tr.cells[3].dataset.value,
-      secondary: [...tr.cells[4].querySelectorAll('.badge')].map(b => b.textContent).join(';'),
-    }));"""
-    return driver.execute_script(script)
-
-
-def paste_and_tag(driver, text: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    box = driver.find_element(By.ID, "headlines")
-    box.clear()
-    # send_keys types character by character; setting the value is what a paste does anyway
-    driver.execute_script("arguments[0].value = arguments[1];", box, text)
-    driver.find_element(By.ID, "tag-button").click()
+from tests.service.browser import chrome_driver, paste_and_tag, table_rows, wait_for
+from tests.service.support import PAGE_HEADLINES
+from tests.support import free_port
 
 
 def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tmp_path):
@@ -211,6 +83,7 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tm
         "confidence",
         "also_about",
         *(f"score_{label}" for label in labels),
+        "problem",
     ]
     by_headline = {r["headline"]: r for r in downloaded}
     assert set(by_headline) == set(PAGE_HEADLINES)
@@ -260,14 +133,46 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tm
     heat_cells = driver.find_elements(By.CSS_SELECTOR, "#confusion td")
     assert len(heat_cells) == len(labels) ** 2
     assert len(driver.find_elements(By.CSS_SELECTOR, "#f1-table tbody tr")) == len(labels)
+    # the measured figures: cross-validated, and on real headlines as the manifest records them
+    quality = [
+        [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
+        for row in driver.find_elements(By.CSS_SELECTOR, "#quality-table tbody tr")
+    ]
+    metrics = page_client.get("/v1/model").get_json()["metrics"]
+    assert quality == [
+        [
+            "Cross-validated on the training data",
+            str(metrics["n"]),
+            f"{metrics['macro_f1']:.4f}",
+            f"{metrics['accuracy']:.4f}",
+            f"{metrics['ece']:.4f}",
+        ],
+        ["Real headlines: cap_nyt_dev.csv", "13774", "0.7000", "0.8123", "—"],
+    ]
+    assert "as recorded in its manifest" in driver.find_element(By.ID, "quality-note").text
+    # a manifest that records none says so
+    driver.execute_script(
+        "renderModel(Object.assign({}, arguments[0], {evaluation: undefined}))",
+        page_client.get("/v1/model").get_json(),
+    )
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#quality-table tbody tr")) == 1
+    assert "No measurement on real headlines" in driver.find_element(By.ID, "quality-note").text
 
-    # an over-long headline: the API's refusal, in words, next to the input, naming the line
+    # an over-long headline: the good lines are tagged, the long one is marked, nothing fails
     driver.find_element(By.ID, "tab-results").click()
-    paste_and_tag(driver, "A fine headline\n" + "x" * 1500)
+    paste_and_tag(driver, "A fine headline\n" + "x" * 1500 + "\nAnother fine headline")
+    status = driver.find_element(By.ID, "status")
+    wait_for(lambda: "Tagged 2 of 3 headlines" in status.text, what="the partial tagging")
+    assert status.text == (
+        "Tagged 2 of 3 headlines; not tagged: line 2 "
+        "(over-long: this headline is 1500 characters long; the limit is 1000)."
+    )
     error = driver.find_element(By.ID, "input-error")
-    wait_for(error.is_displayed, what="the error message")
-    assert error.text == "Line 2: this headline is 1500 characters long; the limit is 1000"
-    assert len(table_rows(driver)) == len(PAGE_HEADLINES), "the earlier results stay"
+    assert not error.is_displayed()
+    topics = {r["index"]: r["topic"] for r in table_rows(driver)}
+    assert topics["2"] == "over-long" and topics["1"] in labels and topics["3"] in labels
+    marked = driver.find_elements(By.CSS_SELECTOR, '#results tbody tr[data-problem="over-long"]')
+    assert len(marked) == 1 and "Not tagged: this headline is 1500 characters" in marked[0].text
 
     # a CSV file with a headline column, chosen through the file input
     upload = tmp_path / "upload.csv"
@@ -280,6 +185,7 @@ def test_page_end_to_end_in_headless_chromium(browser, live_url, page_client, tm
     upload.write_text(buffer.getvalue(), encoding="utf-8")
     driver.find_element(By.ID, "csv-file").send_keys(str(upload))
     wait_for(lambda: "Read 6 headlines" in driver.find_element(By.ID, "status").text)
+    assert "skipped" not in driver.find_element(By.ID, "status").text
     assert not error.is_displayed()
     driver.find_element(By.ID, "tag-button").click()
     wait_for(lambda: len(table_rows(driver)) == 6, what="the CSV's results")

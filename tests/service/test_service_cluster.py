@@ -52,23 +52,71 @@ def test_cluster_route_passes_embeddings_options_and_the_model(models_dir, fake_
 
 
 @pytest.mark.parametrize(
-    "body, message",
+    "body, message, field",
     [
-        ({"headlines": ["one"]}, "send at least 2 headlines"),
-        ({"headlines": ["a"] * 6}, "too many headlines: 6 sent, at most 5"),
-        ({"headlines": ["a", " "]}, "'headlines[1]' is empty"),
-        ({"headlines": CLUSTER_TEXTS, "level": "topics"}, "'level' must be one of 'stories'"),
-        ({"headlines": CLUSTER_TEXTS, "level": 3}, "not number"),
-        ({"headlines": CLUSTER_TEXTS, "n_clusters": 2.5}, "'n_clusters' must be a whole number"),
-        ({"headlines": CLUSTER_TEXTS, "n_clusters": True}, "not boolean"),
-        ({"headlines": CLUSTER_TEXTS, "distance_threshold": "0.4"}, "must be a number"),
-        ({"texts": CLUSTER_TEXTS}, "unknown field(s) 'texts'"),
-        ({"level": "stories"}, "missing field: 'headlines'"),
+        ({"headlines": ["one"]}, "send at least 2 headlines", "headlines"),
+        ({"headlines": ["a"] * 6}, "too many headlines: 6 sent, at most 5", "headlines"),
+        ({"headlines": ["a", " "]}, "'headlines[1]' is empty", "headlines[1]"),
+        (
+            {"headlines": CLUSTER_TEXTS, "level": "topics"},
+            "'level' must be one of 'stories'",
+            "level",
+        ),
+        ({"headlines": CLUSTER_TEXTS, "level": 3}, "not number", "level"),
+        (
+            {"headlines": CLUSTER_TEXTS, "n_clusters": 2.5},
+            "'n_clusters' must be a whole number",
+            "n_clusters",
+        ),
+        ({"headlines": CLUSTER_TEXTS, "n_clusters": True}, "not boolean", "n_clusters"),
+        (
+            {"headlines": CLUSTER_TEXTS, "distance_threshold": "0.4"},
+            "must be a number",
+            "distance_threshold",
+        ),
+        ({"texts": CLUSTER_TEXTS}, "unknown field(s) 'texts'", "texts"),
+        ({"level": "stories"}, "missing field: 'headlines'", "headlines"),
+        # what the CLI refuses is refused here too, by the same rules (issue 19)
+        (
+            {"headlines": CLUSTER_TEXTS, "level": "themes", "distance_threshold": 0.4},
+            "distance_threshold applies to level stories only",
+            "distance_threshold",
+        ),
+        (
+            {"headlines": CLUSTER_TEXTS, "n_clusters": 2},
+            "n_clusters applies to level themes only",
+            "n_clusters",
+        ),
+        (
+            {"headlines": CLUSTER_TEXTS, "level": "themes", "n_clusters": 1_000_000_000},
+            "n_clusters must be at most max_clusters (30); got 1000000000",
+            "n_clusters",
+        ),
+        (
+            {"headlines": CLUSTER_TEXTS, "level": "themes", "n_clusters": 0},
+            "n_clusters must be a positive integer or None; got 0",
+            "n_clusters",
+        ),
+        (
+            {"headlines": CLUSTER_TEXTS, "min_cluster_size": 0},
+            "min_cluster_size must be a positive integer",
+            "min_cluster_size",
+        ),
     ],
 )
-def test_cluster_refuses_bad_input(models_dir, fake_cluster_module, body, message):
+def test_cluster_refuses_bad_input(models_dir, fake_cluster_module, body, message, field):
     client = make_app(models_dir, max_cluster_headlines=5).test_client()
-    assert_json_error(client.post("/v1/cluster", json=body), 400, message)
+    error = assert_json_error(client.post("/v1/cluster", json=body), 400, message)
+    assert error.get("field") == field
+    assert fake_cluster_module == []
+
+
+def test_a_5000_digit_n_clusters_is_refused_by_field(models_dir, fake_cluster_module):
+    client = make_app(models_dir).test_client()
+    data = b'{"headlines": ["a", "b"], "level": "themes", "n_clusters": ' + b"1" * 5000 + b"}"
+    response = client.post("/v1/cluster", data=data, content_type="application/json")
+    error = assert_json_error(response, 400, "'n_clusters' is a number of 5000 digits")
+    assert error["field"] == "n_clusters" and "sys." not in error["message"]
     assert fake_cluster_module == []
 
 
@@ -88,11 +136,12 @@ def test_cluster_with_the_real_clustering_module(app, client):
     assert not list(validator(document, "ClusterResponse").iter_errors(body))
     assert body["model"] == "v1" and body["level"] == "stories"
     assert len(body["labels"]) == len(headlines) and body["n_headlines"] == len(headlines)
-    assert_json_error(
+    error = assert_json_error(
         client.post("/v1/cluster", json={"headlines": headlines, "distance_threshold": 5}),
         400,
         "distance_threshold must be between 0 and 2",
     )
+    assert error["field"] == "distance_threshold"
 
 
 def test_cluster_route_is_absent_without_the_module(models_dir, monkeypatch):

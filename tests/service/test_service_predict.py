@@ -14,10 +14,13 @@ def test_one_headline_gets_every_field_and_matches_the_model(app, client):
     body = response.get_json()
     model = svc(app).holder.model
     expected = model.predict("WHO declares measles outbreak an emergency").to_dict()
-    assert body == expected  # same keys too: model, topic, confidence, scores, topics
+    assert body == expected  # same keys too: model, topic, confidence, scores, topics, ...
     assert body["model"] == "v1" == response.headers["X-Model-Version"]
-    assert list(body["scores"]) == LABELS
-    assert body["topic"] == body["topics"][0] and body["confidence"] == max(body["scores"].values())
+    assert list(body["scores"]) == list(body["applies"]) == LABELS
+    assert body["confidence"] == max(body["scores"].values())
+    # the primary topic leads the list, unless it is 'other' and a real topic applies instead
+    assert body["topic"] == body["topics"][0] or body["topic"] == "other" not in body["topics"]
+    assert body["uncertain"] == (body["confidence"] < 0.5)
 
 
 def test_many_headlines_come_back_in_order_from_one_version(app, client):
@@ -29,10 +32,22 @@ def test_many_headlines_come_back_in_order_from_one_version(app, client):
     for row in expected:
         row.pop("model")
     assert body["predictions"] == expected
-    thresholds = svc(app).holder.model.thresholds
+    model = svc(app).holder.model
+    bars = dict(zip(model.labels, model.applies.thresholds_, strict=True))
     for row in body["predictions"]:
-        over = {t for t in LABELS if row["scores"][t] >= round(thresholds[t], 4) - 1e-4}
+        over = {t for t in LABELS if row["applies"][t] >= round(bars[t], 4) - 1e-4}
         assert set(row["topics"]) - {row["topic"]} <= over
+        assert "other" not in row["topics"] or row["topics"] == ["other"]
+
+
+def test_uncertain_is_set_by_the_request_else_by_the_service(models_dir):
+    app = make_app(models_dir, uncertain_below=1.0)
+    client = app.test_client()
+    assert post(client, {"headline": "Tariffs"}).get_json()["uncertain"] is True
+    body = post(client, {"headlines": SAMPLE, "uncertain_below": 0}).get_json()
+    assert not any(row["uncertain"] for row in body["predictions"])
+    body = post(client, {"headline": "Tariffs", "uncertain_below": 1}).get_json()
+    assert body["uncertain"] is True
 
 
 BAD_BODIES = [
@@ -52,8 +67,22 @@ BAD_BODIES = [
     ({"headlines": ["ok", "  "]}, "'headlines[1]' is empty or only whitespace", "headlines[1]"),
     ({"headlines": ["ok"] * 11}, "too many headlines: 11 sent, at most 10", "headlines"),
     ({"headlines": ["ok", "y" * 301]}, "'headlines[1]' is 301 characters", "headlines[1]"),
-    ({}, "missing field: send 'headline'", None),
-    ({"headline": "a", "headlines": ["b"]}, "either 'headline' or 'headlines', not both", None),
+    ({}, "missing field: send 'headline'", "headline"),
+    (
+        {"headline": "a", "headlines": ["b"]},
+        "either 'headline' or 'headlines', not both",
+        "headlines",
+    ),
+    (
+        {"headline": "a", "uncertain_below": 2},
+        "'uncertain_below' must be from 0 to 1",
+        "uncertain_below",
+    ),
+    (
+        {"headline": "a", "uncertain_below": "hi"},
+        "'uncertain_below' must be a number",
+        "uncertain_below",
+    ),
     ({"headline": "a", "lang": "en"}, "unknown field(s) 'lang'", "lang"),
     ({"headine": "typo"}, "unknown field(s) 'headine'", "headine"),
     (["a list"], "the body must be a JSON object", None),
@@ -67,6 +96,14 @@ def test_bad_fields_get_a_400_that_says_what_is_wrong(models_dir, body, message,
     error = assert_json_error(post(app.test_client(), body), 400, message)
     assert error["code"] == "invalid_input"
     assert error.get("field") == field
+
+
+def test_a_5000_digit_number_is_refused_by_field_without_python_hints(client):
+    data = b'{"headlines": ["ok", ' + b"9" * 5000 + b"]}"
+    response = client.post("/v1/predict", data=data, content_type="application/json")
+    error = assert_json_error(response, 400, "'headlines[1]' must be a string, not number")
+    assert error["field"] == "headlines[1]"
+    assert "sys." not in error["message"] and "digits" not in error["message"]
 
 
 def test_lone_surrogate_is_refused_not_crashed(client):

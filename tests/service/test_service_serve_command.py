@@ -62,6 +62,7 @@ def test_serve_splits_the_cores_between_workers():
         access_log=False,
         multiproc_dir="/tmp/x",
     )
-    assert options["bind"] == "[::1]:9000" and options["worker_class"] == "gthread"
+    assert options["bind"] == "[::1]:9000"
+    assert options["worker_class"] == "classifier.service.worker.JsonThreadWorker"
     assert options["threads"] == 16 and options["preload_app"] is False
     assert callable(options["child_exit"])

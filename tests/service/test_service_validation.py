@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -55,3 +56,47 @@ def test_body_over_the_limit_is_a_413(models_dir):
     assert post(client, {"headlines": ["fine"] * 10}).status_code == 200
     response = post(client, {"headlines": ["a long enough headline"] * 100})
     assert_json_error(response, 413, "the limit is 1024 bytes")
+
+
+class StallingStream(io.BytesIO):
+    """A request body that gives its first bytes, then times out as a socket read does."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if chunk:
+            return chunk
+        raise TimeoutError("timed out")
+
+    def readinto(self, buffer) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_that_stops_arriving_is_a_408(client, chunked):
+    """Under gunicorn a stalled read times out (classifier.service.worker); the app answers 408."""
+    # the test client measures a stream's length itself: the declared one goes in the environ
+    environ = (
+        {"wsgi.input_terminated": True, "CONTENT_LENGTH": ""}
+        if chunked
+        else {"CONTENT_LENGTH": "100"}
+    )
+    response = client.post(
+        "/v1/predict",
+        input_stream=StallingStream(b'{"headline": "Sen'),
+        content_type="application/json",
+        environ_overrides=environ,
+    )
+    error = assert_json_error(response, 408, "the request body stopped arriving")
+    assert error["code"] == "request_timeout"
+
+
+def test_a_client_that_goes_away_is_still_a_400_not_a_408(client):
+    response = client.post(
+        "/v1/predict",
+        input_stream=io.BytesIO(b'{"headline": "Sen'),
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": "100"},
+    )
+    assert assert_json_error(response, 400)["code"] != "request_timeout"

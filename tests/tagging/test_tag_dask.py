@@ -160,18 +160,32 @@ def _local_run_with(store: ModelStore, source: Path, output: Path):
     return tag_file(source, output, store.load())
 
 
-def test_the_dask_engine_refuses_jsonl(tmp_path, fake_store, dask_client):
-    from classifier.tagging import dask as tag_dask
-
-    source = write_rows(tmp_path / "in.jsonl", archive_rows(10))
-    spec = tag_dask.ModelSpec(str(fake_store.root), "vfake-1", embedder_factory=FakeEmbedder)
-    with pytest.raises(DataError, match="local engine"):
-        tag_dask.tag_dask(source, tmp_path / "out.csv", spec, scheduler=dask_client)
-
-
 def test_without_the_dask_extra_the_engine_says_how_to_install_it(monkeypatch):
     monkeypatch.delitem(sys.modules, "classifier.tagging.dask", raising=False)
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
     with pytest.raises(ImportError, match=r"pip install 'headline-topics\[dask\]'") as caught:
         importlib.import_module("classifier.tagging.dask")
     assert caught.value.name == "distributed"
+
+
+def test_clusters_on_the_dask_engine_are_refused_with_a_reason_before_anything_runs(
+    tmp_path, capsys
+):
+    from classifier import cli
+
+    source = write_rows(tmp_path / "in.csv", archive_rows(10))
+    argv = ["tag", str(source), str(tmp_path / "out.csv"), "--engine", "dask"]
+    code = cli.main([*argv, "--scheduler", "tcp://127.0.0.1:1", "--clusters"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--clusters works with the local engine only: it fits one clusterer" in err
+    assert "--engine local" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # nothing written
+
+
+def test_urls_with_the_local_engine_are_refused_with_what_to_do(tmp_path, capsys):
+    from classifier import cli
+
+    code = cli.main(["tag", "s3://bucket/in.csv", str(tmp_path / "out.csv")])
+    assert code == 2
+    assert "URLs are for --engine dask" in capsys.readouterr().err

@@ -54,10 +54,55 @@ def test_reads_jsonl_with_broken_lines(tmp_path):
 
 def test_missing_columns_are_named(tmp_path):
     path = write_csv(tmp_path / "d.csv", [("x", "y")], header=("title", "label"))
+    with pytest.raises(DataError, match="missing column\\(s\\) headline; found title, label"):
+        read_labelled(path)
+    path = write_csv(tmp_path / "e.csv", [("x", "y")], header=("headline", "label"))
     with pytest.raises(
-        DataError, match="missing column\\(s\\) headline, topic; found title, label"
+        DataError, match="needs a 'topic' or 'topics' column; found headline, label"
     ):
         read_labelled(path)
+
+
+def test_a_topics_column_gives_every_topic_primary_first(tmp_path):
+    rows = [
+        ("Tariffs on Mexico unless border crossings fall", "trade;immigration"),
+        ("Measles spreads in a migrant shelter", "health ; immigration"),
+        ("Storm hits the coast", "other"),
+    ]
+    data = read_labelled(write_csv(tmp_path / "d.csv", rows, header=("headline", "topics")))
+    assert data.labels == ["trade", "health", "other"]
+    assert data.topics == [["trade", "immigration"], ["health", "immigration"], ["other"]]
+    assert data.multi_topic
+
+
+def test_a_plain_topic_column_gives_one_topic_per_row(tmp_path):
+    data = read_labelled(write_csv(tmp_path / "d.csv", [("Tariffs rise", "trade")]))
+    assert data.topics == [["trade"]]
+    assert not data.multi_topic
+
+
+@pytest.mark.parametrize(
+    ("topic", "topics", "reason"),
+    [
+        ("health", "trade;health", "topic 'health' is not the first of topics 'trade;health'"),
+        ("trade", "trade;other", "'other' beside a real topic in topics 'trade;other'"),
+        ("", "trade;;health", "empty topic in topics 'trade;;health'"),
+        ("", "trade;trade", "a topic is repeated in topics 'trade;trade'"),
+        ("", "", "missing topic"),
+    ],
+)
+def test_a_row_whose_topics_contradict_themselves_is_reported(tmp_path, topic, topics, reason):
+    rows = [("Tariffs rise", topic, topics), ("Flu season", "health", "health")]
+    path = write_csv(tmp_path / "d.csv", rows, header=("headline", "topic", "topics"))
+    data = read_labelled(path)
+    assert data.labels == ["health"]
+    assert [p.reason for p in data.problems] == [reason]
+
+
+def test_the_shipped_data_has_every_topic_of_every_row():
+    data = read_labelled(ROOT / "data" / "headlines.csv")
+    assert not data.problems
+    assert sum(len(t) > 1 for t in data.topics) > 1300
 
 
 def test_wrong_encoding_is_explained(tmp_path):

@@ -6,7 +6,9 @@ const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#7f7f7f", "#9467bd", "#ff7f0e
 
 const state = {
   labels: [],          // the model's topics, in its order
-  rows: [],            // {index, line, headline, topic, confidence, scores, topics}
+  rows: [],            // {index, line, headline, record, topic, confidence, scores, secondary, problem, kind}
+  upload: null,        // the CSV file last read into the box (readUpload)
+  source: null,        // the file the shown rows came from, whose columns the download keeps
   sortKey: "index",
   sortDir: 1,
   filter: "",
@@ -99,54 +101,16 @@ function readHeadlines() {
   return items;
 }
 
-/* RFC 4180 CSV: quoted fields, doubled quotes, newlines inside quotes, CRLF, a BOM. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [], field = "", quoted = false, i = 0;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === "") quoted = true;
-    else if (c === ",") { row.push(field); field = ""; }
-    else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(field); rows.push(row); row = []; field = "";
-    } else field += c;
-  }
-  if (quoted) throw new Error("the file ends inside a quoted field");
-  if (field !== "" || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
-
-function headlinesFromCsv(text, name) {
-  const rows = parseCsv(text);
-  if (!rows.length) throw new Error(`${name} is empty`);
-  const header = rows[0].map((h) => h.trim().toLowerCase());
-  const column = header.indexOf("headline");
-  if (column < 0) {
-    throw new Error(`${name} has no "headline" column (its columns: ${rows[0].join(", ") || "none"})`);
-  }
-  const out = [];
-  for (const row of rows.slice(1)) {
-    const value = (row[column] || "").replace(/[\r\n]+/g, " ").trim();
-    if (value) out.push(value);
-  }
-  if (!out.length) throw new Error(`${name} has a "headline" column but no headlines in it`);
-  return out;
-}
-
 async function loadFile(file) {
   hideError("input-error");
   if (!file) return;
   try {
-    const text = await file.text();
-    const headlines = headlinesFromCsv(text, file.name);
-    $("headlines").value = headlines.join("\n");
-    setStatus(`Read ${headlines.length} headlines from ${file.name}. Press Tag.`);
+    const upload = readUpload(await file.text(), file.name);
+    state.upload = upload;
+    $("headlines").value = upload.text;
+    const skipped = skippedText(upload.skipped);
+    setStatus(`Read ${upload.records.length} headlines from ${file.name}${skipped ? `; ${skipped}` : ""}. ` +
+      `Press Tag; the download keeps the file's other columns.`);
     $("tag-button").focus();
   } catch (err) {
     showError("input-error", `Could not read that file: ${err.message}.`);
@@ -170,6 +134,31 @@ function setStatus(message) {
 
 /* ---- tagging --------------------------------------------------------------------------- */
 
+/* /v1/predict for one batch. A headline the API refuses by name (field "headlines[k]": too
+   long, invisible) is marked on its row and the rest of the batch is sent again, so one bad line
+   never costs the others their topics. Any other refusal stops the run. */
+async function predictBatch(chunk) {
+  const out = new Map(); // item -> prediction or {problem}
+  let todo = chunk;
+  while (todo.length) {
+    try {
+      const data = await api("POST", "/v1/predict", { headlines: todo.map((it) => it.text) });
+      data.predictions.forEach((p, k) => out.set(todo[k], p));
+      todo = [];
+    } catch (problem) {
+      const match = /^headlines\[(\d+)\]$/.exec(problem.field || "");
+      if (problem.status !== 400 || !match || !todo[Number(match[1])]) {
+        throw new ApiProblem(explain(problem, todo.map((it) => it.line)), problem.status);
+      }
+      const bad = todo[Number(match[1])];
+      const message = problem.message.replace(`'${problem.field}'`, "this headline");
+      out.set(bad, { problem: message, kind: /characters long/.test(message) ? "over-long" : "not tagged" });
+      todo = todo.filter((it) => it !== bad);
+    }
+  }
+  return chunk.map((it) => out.get(it));
+}
+
 async function tag(event) {
   event.preventDefault();
   if (state.busy) return;
@@ -180,6 +169,9 @@ async function tag(event) {
     $("headlines").focus();
     return;
   }
+  // the file's rows go with the headlines only while the box still holds what was read from it
+  const upload = state.upload && state.upload.text === $("headlines").value ? state.upload : null;
+  if (upload) items.forEach((it, k) => { it.record = upload.records[k]; });
   state.busy = true;
   $("tag-button").disabled = true;
   const rows = [];
@@ -187,26 +179,19 @@ async function tag(event) {
     for (let start = 0; start < items.length; start += BATCH) {
       const chunk = items.slice(start, start + BATCH);
       setStatus(`Tagging… ${start} of ${items.length}`);
-      const data = await api("POST", "/v1/predict", { headlines: chunk.map((it) => it.text) }).catch((problem) => {
-        throw new ApiProblem(explain(problem, chunk.map((it) => it.line)), problem.status);
-      });
-      data.predictions.forEach((p, k) => {
+      (await predictBatch(chunk)).forEach((p, k) => {
         const item = chunk[k];
-        rows.push({
-          index: start + k + 1,
-          line: item.line,
-          headline: item.text,
-          topic: p.topic,
-          confidence: p.confidence,
-          scores: p.scores,
-          secondary: p.topics.filter((t) => t !== p.topic),
-        });
+        const row = { index: start + k + 1, line: item.line, headline: item.text, record: item.record || null };
+        if (p.problem) Object.assign(row, { topic: "", confidence: -1, scores: {}, secondary: [], problem: p.problem, kind: p.kind });
+        else Object.assign(row, { topic: p.topic, confidence: p.confidence, scores: p.scores, secondary: p.topics.filter((t) => t !== p.topic), problem: null });
+        rows.push(row);
       });
     }
     state.rows = rows;
+    state.source = upload;
     state.clusteredFor = null;
     clearClusters("Press Find clusters to group these headlines.");
-    setStatus(`Tagged ${rows.length} headline${rows.length === 1 ? "" : "s"}.`);
+    setStatus(tagSummary(rows, upload));
     renderResults();
   } catch (problem) {
     showError("input-error", problem.message);
@@ -216,6 +201,19 @@ async function tag(event) {
     state.busy = false;
     $("tag-button").disabled = false;
   }
+}
+
+/* "Tagged 5 of 6 headlines; not tagged: line 2 (over-long). From upload.csv: skipped 1 row (...)." */
+function tagSummary(rows, upload) {
+  const bad = rows.filter((r) => r.problem);
+  const good = rows.length - bad.length;
+  let text = bad.length
+    ? `Tagged ${good} of ${rows.length} headlines; not tagged: ` +
+      bad.map((r) => `line ${r.line} (${r.kind}: ${r.problem})`).join(", ") + "."
+    : `Tagged ${good} headline${good === 1 ? "" : "s"}.`;
+  const skipped = upload ? skippedText(upload.skipped) : "";
+  if (skipped) text += ` From ${upload.name}: ${skipped}.`;
+  return text;
 }
 
 function visibleRows() {
@@ -228,22 +226,34 @@ function visibleRows() {
   });
 }
 
+function resultRow(r) {
+  if (r.problem) {
+    const shown = r.headline.length > 200 ? `${r.headline.slice(0, 200)}…` : r.headline;
+    return el("tr", { "data-topic": "", "data-problem": r.kind, class: "problem" },
+      el("td", { class: "num" }, r.index),
+      el("td", { class: "headline" }, shown),
+      el("td", { class: "topic" }, el("span", { class: "badge problem" }, r.kind)),
+      el("td", { class: "confidence", "data-value": "" },
+        el("span", { "aria-hidden": "true" }, "—"), el("span", { class: "sr-only" }, "no confidence")),
+      el("td", { class: "secondary" }, `Not tagged: ${r.problem}`));
+  }
+  const pct = Math.round(r.confidence * 100);
+  return el("tr", { "data-topic": r.topic },
+    el("td", { class: "num" }, r.index),
+    el("td", { class: "headline" }, r.headline),
+    el("td", { class: "topic" }, badge(r.topic)),
+    el("td", { class: "confidence", "data-value": r.confidence.toFixed(4) },
+      el("span", { class: "bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "aria-label": `confidence ${pct}%` },
+        el("span", { class: "fill", style: `width:${pct}%;background:${colourOf(r.topic)}` })),
+      el("span", { class: "pct" }, `${pct}%`)),
+    el("td", { class: "secondary" }, ...r.secondary.map(badge)));
+}
+
 function renderResults() {
   const body = $("results").tBodies[0];
   const rows = visibleRows();
   const fragment = document.createDocumentFragment();
-  for (const r of rows) {
-    const pct = Math.round(r.confidence * 100);
-    fragment.append(el("tr", { "data-topic": r.topic },
-      el("td", { class: "num" }, r.index),
-      el("td", { class: "headline" }, r.headline),
-      el("td", { class: "topic" }, badge(r.topic)),
-      el("td", { class: "confidence", "data-value": r.confidence.toFixed(4) },
-        el("span", { class: "bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "aria-label": `confidence ${pct}%` },
-          el("span", { class: "fill", style: `width:${pct}%;background:${colourOf(r.topic)}` })),
-        el("span", { class: "pct" }, `${pct}%`)),
-      el("td", { class: "secondary" }, ...r.secondary.map(badge))));
-  }
+  for (const r of rows) fragment.append(resultRow(r));
   body.replaceChildren(fragment);
   $("results-empty").hidden = state.rows.length > 0;
   $("download-button").disabled = state.rows.length === 0;
@@ -264,258 +274,22 @@ function sortBy(key) {
   renderResults();
 }
 
-function csvCell(value) {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
+/* What is shown (filter and order), each row with all the columns it came with: the uploaded
+   file's own (id, date, ...) or just the headline, then the results. */
 function downloadCsv() {
-  const header = ["headline", "topic", "confidence", "also_about", ...state.labels.map((l) => `score_${l}`)];
-  const lines = [header.map(csvCell).join(",")];
-  for (const r of visibleRows()) {
-    lines.push([r.headline, r.topic, r.confidence, r.secondary.join(";"), ...state.labels.map((l) => r.scores[l] ?? "")].map(csvCell).join(","));
-  }
-  const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+  const base = state.source ? state.source.header : ["headline"];
+  const header = [...base, ...resultColumns(base, state.labels)];
+  const rows = visibleRows().map((r) => [
+    ...(r.record ? r.record.cells : [r.headline]),
+    r.topic, r.problem ? "" : r.confidence, r.secondary.join(";"),
+    ...state.labels.map((l) => r.scores[l] ?? ""), r.problem ? `${r.kind}: ${r.problem}` : "",
+  ]);
+  const blob = new Blob([csvText(header, rows)], { type: "text/csv;charset=utf-8" });
   const link = el("a", { href: URL.createObjectURL(blob), download: "headline-topics.csv" });
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-}
-
-/* ---- clusters -------------------------------------------------------------------------- */
-
-function clearClusters(message) {
-  $("cluster-list").replaceChildren();
-  $("cluster-figure").hidden = true;
-  hideError("cluster-error");
-  $("cluster-status").textContent = message;
-}
-
-async function findClusters() {
-  hideError("cluster-error");
-  if (state.rows.length < 2) {
-    showError("cluster-error", "Tag at least two headlines first; clusters group the tagged headlines.");
-    return;
-  }
-  const level = $("cluster-level").value;
-  const headlines = state.rows.map((r) => r.headline);
-  $("cluster-button").disabled = true;
-  $("cluster-status").textContent = `Grouping ${headlines.length} headlines into ${level}…`;
-  try {
-    const data = await api("POST", "/v1/cluster", { headlines, level });
-    state.clusteredFor = headlines;
-    renderClusters(data, headlines);
-  } catch (problem) {
-    clearClusters("");
-    showError("cluster-error", problem.status === 404
-      ? "Clustering is not available on this service (it has no /v1/cluster endpoint)."
-      : explain(problem, state.rows.map((r) => r.line)));
-  } finally {
-    $("cluster-button").disabled = false;
-  }
-}
-
-function renderClusters(data, headlines) {
-  const members = new Map();
-  data.labels.forEach((label, i) => {
-    if (!members.has(label)) members.set(label, []);
-    members.get(label).push(i);
-  });
-  const list = $("cluster-list");
-  list.replaceChildren();
-  const clusters = [...data.clusters].sort((a, b) => b.size - a.size);
-  for (const c of clusters) {
-    const idx = members.get(c.id) || [];
-    const topic = c.top_topic || (idx.length ? state.rows[idx[0]].topic : "");
-    const shares = Object.entries(c.topic_shares || {}).filter(([, s]) => s > 0)
-      .map(([t, s]) => `${t} ${Math.round(s * 100)}%`).join(", ");
-    list.append(el("details", { class: "cluster", "data-cluster": c.id },
-      el("summary", {},
-        topic ? badge(topic) : null,
-        el("strong", {}, ` ${c.keywords.slice(0, 6).join(", ") || "(no keywords)"}`),
-        el("span", { class: "muted" }, ` · ${c.size} headline${c.size === 1 ? "" : "s"}`),
-        shares ? el("span", { class: "muted" }, ` · ${shares}`) : null),
-      el("ul", {}, ...idx.map((i) => el("li", {}, headlines[i])))));
-  }
-  const loose = members.get(-1) || [];
-  if (loose.length) {
-    list.append(el("details", { class: "cluster", "data-cluster": "-1" },
-      el("summary", {}, el("strong", {}, "Not in any cluster"), el("span", { class: "muted" }, ` · ${loose.length}`)),
-      el("ul", {}, ...loose.map((i) => el("li", {}, headlines[i])))));
-  }
-  $("cluster-status").textContent = `${data.n_clusters} ${data.level} found in ${data.n_headlines} headlines` +
-    `${data.n_unclustered ? `; ${data.n_unclustered} belong to none` : ""}. Open a cluster to see its headlines.`;
-  drawMap(clusters, members);
-}
-
-/* The service returns no 2-D coordinates, so the map is computed here: each cluster is placed by
-   the first two principal components of its members' mean topic scores (so clusters about the
-   same mix of topics sit together), drawn with area proportional to its size. */
-function drawMap(clusters, members) {
-  const figure = $("cluster-figure");
-  if (!clusters.length || !state.labels.length) {
-    figure.hidden = true;
-    return;
-  }
-  const vectors = clusters.map((c) => {
-    const idx = members.get(c.id) || [];
-    return state.labels.map((l) => idx.reduce((s, i) => s + (state.rows[i].scores[l] || 0), 0) / Math.max(idx.length, 1));
-  });
-  const points = project2d(vectors);
-  const canvas = $("cluster-map");
-  const ctx = canvas.getContext("2d");
-  const W = canvas.width, H = canvas.height, pad = 40;
-  const maxSize = Math.max(...clusters.map((c) => c.size));
-  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-  // centre the points; a floor on the span keeps two or three clusters from flying to the corners
-  const span = (v) => Math.max(Math.max(...v) - Math.min(...v), 0.6);
-  const mid = (v) => (Math.max(...v) + Math.min(...v)) / 2;
-  const nodes = clusters.map((c, k) => ({
-    x: W / 2 + ((points[k][0] - mid(xs)) / span(xs)) * (W - 2 * pad),
-    y: H / 2 + ((points[k][1] - mid(ys)) / span(ys)) * (H - 2 * pad),
-    r: 6 + 24 * Math.sqrt(c.size / maxSize),
-    c,
-  }));
-  for (let step = 0; step < 200; step++) { // push overlapping bubbles apart
-    for (let a = 0; a < nodes.length; a++) {
-      for (let b = a + 1; b < nodes.length; b++) {
-        const p = nodes[a], q = nodes[b];
-        let dx = q.x - p.x, dy = q.y - p.y;
-        let d = Math.hypot(dx, dy);
-        const need = p.r + q.r + 2;
-        if (d >= need) continue;
-        if (d < 1e-6) { dx = Math.cos(a + b); dy = Math.sin(a + b); d = 1; }
-        const push = (need - d) / 2;
-        p.x -= (dx / d) * push; p.y -= (dy / d) * push;
-        q.x += (dx / d) * push; q.y += (dy / d) * push;
-      }
-    }
-    for (const n of nodes) {
-      n.x = Math.min(W - n.r, Math.max(n.r, n.x));
-      n.y = Math.min(H - n.r, Math.max(n.r, n.y));
-    }
-  }
-  ctx.clearRect(0, 0, W, H);
-  ctx.fillStyle = "#fafafa";
-  ctx.fillRect(0, 0, W, H);
-  ctx.font = "12px system-ui, sans-serif";
-  ctx.textAlign = "center";
-  for (const n of nodes) {
-    ctx.globalAlpha = 0.75;
-    ctx.fillStyle = colourOf(n.c.top_topic);
-    ctx.beginPath();
-    ctx.arc(n.x, n.y, n.r, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.globalAlpha = 1;
-    ctx.fillStyle = "#222";
-    const label = n.c.keywords[0] || `#${n.c.id}`;
-    const half = ctx.measureText(label).width / 2 + 2; // keep the label inside the canvas
-    const y = n.y - n.r - 4 < 12 ? n.y + n.r + 14 : n.y - n.r - 4;
-    ctx.fillText(label, Math.min(W - half, Math.max(half, n.x)), y);
-  }
-  const legend = state.labels.map((l) => `${l} = ${colourName(colourOf(l))}`).join(", ");
-  $("cluster-caption").textContent =
-    "Computed in the page: the service returns no map coordinates, so each cluster is placed by its " +
-    "members' average topic scores (clusters with a similar mix sit together); area shows size, colour the main topic " +
-    `(${legend}).`;
-  canvas.setAttribute("aria-label", `Map of ${nodes.length} clusters: ` +
-    nodes.map((n) => `${n.c.keywords[0] || n.c.id} (${n.c.top_topic || "no topic"}, ${n.c.size})`).join("; "));
-  figure.hidden = false;
-}
-
-function colourName(hex) {
-  const names = { "#1f77b4": "blue", "#d62728": "red", "#2ca02c": "green", "#7f7f7f": "grey", "#9467bd": "purple", "#ff7f0e": "orange", "#8c564b": "brown", "#e377c2": "pink", "#17becf": "cyan", "#bcbd22": "olive" };
-  return names[hex] || hex;
-}
-
-/* First two principal components by power iteration on the covariance (small d, no library). */
-function project2d(vectors) {
-  const n = vectors.length, d = vectors[0].length;
-  const mean = Array.from({ length: d }, (_, j) => vectors.reduce((s, v) => s + v[j], 0) / n);
-  const centred = vectors.map((v) => v.map((x, j) => x - mean[j]));
-  const cov = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => centred.reduce((s, v) => s + v[i] * v[j], 0)));
-  const components = [];
-  for (let c = 0; c < 2; c++) {
-    let v = Array.from({ length: d }, (_, j) => 1 + j * 0.37 + c);
-    for (let it = 0; it < 100; it++) {
-      let w = cov.map((row) => row.reduce((s, x, j) => s + x * v[j], 0));
-      for (const u of components) { // deflate: stay orthogonal to the earlier component
-        const dot = w.reduce((s, x, j) => s + x * u[j], 0);
-        w = w.map((x, j) => x - dot * u[j]);
-      }
-      const norm = Math.hypot(...w);
-      if (norm < 1e-12) break;
-      v = w.map((x) => x / norm);
-    }
-    components.push(v);
-  }
-  return centred.map((v) => components.map((u) => v.reduce((s, x, j) => s + x * u[j], 0)));
-}
-
-/* ---- model panel ----------------------------------------------------------------------- */
-
-async function loadModel() {
-  try {
-    const m = await api("GET", "/v1/model");
-    state.labels = m.labels || [];
-    const filter = $("topic-filter");
-    for (const label of state.labels) filter.append(el("option", { value: label }, label));
-    renderModel(m);
-    if (state.rows.length) renderResults();
-  } catch (problem) {
-    $("model-line").textContent = "The model could not be read.";
-    showError("model-error", `Could not read the model: ${problem.message}`);
-  }
-}
-
-function renderModel(m) {
-  const metrics = m.metrics || {};
-  const created = m.created ? new Date(m.created) : null;
-  const when = created && !isNaN(created) ? created.toLocaleString() : m.created || "unknown";
-  $("model-line").replaceChildren("Model ", el("code", {}, m.version || "?"), ` · trained ${when}`,
-    ...state.labels.map((l) => [" ", badge(l)]).flat());
-  const facts = [
-    ["Version", m.version],
-    ["Trained", when],
-    ["Topics", state.labels.join(", ")],
-    ["Training rows", m.data && m.data.rows_used],
-    ["Accuracy", metrics.accuracy],
-    ["Macro F1", metrics.macro_f1],
-    ["Evaluated by", metrics.method],
-    ["Encoder", m.embedding && `${m.embedding.name} (${m.embedding.dimension} dimensions)`],
-  ];
-  $("model-facts").replaceChildren(...facts.filter(([, v]) => v !== undefined && v !== null)
-    .flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
-  const f1Body = $("f1-table").tBodies[0];
-  f1Body.replaceChildren(...Object.entries(metrics.per_class || {}).map(([topic, s]) => el("tr", {},
-    el("th", { scope: "row" }, badge(topic)),
-    el("td", {}, el("span", { class: "bar" }, el("span", { class: "fill", style: `width:${Math.round((s.f1 || 0) * 100)}%;background:${colourOf(topic)}` })),
-      el("span", { class: "pct" }, (s.f1 ?? 0).toFixed(2))),
-    el("td", {}, (s.precision ?? 0).toFixed(2)), el("td", {}, (s.recall ?? 0).toFixed(2)), el("td", {}, s.support ?? ""))));
-  renderConfusion(metrics.confusion_matrix);
-}
-
-function renderConfusion(cm) {
-  const box = $("confusion");
-  if (!cm || !cm.matrix) {
-    box.replaceChildren(el("p", { class: "muted" }, "This model's manifest has no confusion matrix."));
-    return;
-  }
-  const table = el("table", { class: "heat" },
-    el("caption", { class: "sr-only" }, "Confusion matrix: rows are true topics, columns predicted topics"),
-    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "true \\ predicted"), ...cm.labels.map((l) => el("th", { scope: "col" }, l)))));
-  const body = el("tbody");
-  cm.matrix.forEach((row, i) => {
-    const total = row.reduce((s, x) => s + x, 0) || 1;
-    body.append(el("tr", {}, el("th", { scope: "row" }, cm.labels[i]), ...row.map((count) => {
-      const share = count / total;
-      const light = Math.round(97 - share * 62);
-      return el("td", { style: `background:hsl(210,70%,${light}%);color:${light < 60 ? "#fff" : "#111"}`, title: `${Math.round(share * 100)}% of ${cm.labels[i]}` }, count);
-    })));
-  });
-  table.append(body);
-  box.replaceChildren(table);
 }
 
 /* ---- tabs and wiring ------------------------------------------------------------------- */

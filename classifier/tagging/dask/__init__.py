@@ -1,8 +1,9 @@
 """The Dask engine of ``headline-topics tag``: the same tagging, spread over a cluster.
 
-The input becomes a ``dask.dataframe`` with one partition per byte block of a CSV file or per
-row group of a Parquet file (:mod:`.partitions`: our own block readers, so bad rows are kept
-and marked exactly as in the local engine). Each worker process loads the model once, through a
+The input is split into partitions: byte ranges of a CSV or JSONL file (gzip too) that start
+and end where a record really ends, found by the local reader's own parser, or the row groups of
+a Parquet file (:mod:`.partitions`), so every row is read once and bad rows are kept and marked
+exactly as in the local engine. Each worker process loads the model once, through a
 per-process cache that a worker plugin fills at start-up, and tags partition after partition
 with the same ``Tagger`` as the local engine (:mod:`.worker`).
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 
-EXTRA_MODULES = ("dask", "dask.dataframe", "distributed")  # what pyproject's [dask] extra brings
+EXTRA_MODULES = ("dask", "distributed")  # what pyproject's [dask] extra brings
 
 
 def _require_extra() -> None:
@@ -40,7 +41,7 @@ def _require_extra() -> None:
 _require_extra()
 
 from classifier.tagging.dask.engine import tag_dask  # noqa: E402 - only once the extra is there
-from classifier.tagging.dask.folder import is_tag_output_folder  # noqa: E402
+from classifier.tagging.dask.folder_parts import is_tag_output_folder  # noqa: E402
 from classifier.tagging.dask.partitions import (  # noqa: E402
     Part,
     Plan,

@@ -23,7 +23,7 @@ class DaskRun:
     client: Any  # a distributed.Client, current while the run writes
     plan: Plan
     spec: ModelSpec
-    output: Path
+    output: Path | str  # a str is an object-storage URL
     fmt: FileFormat | None
     job: dict[str, Any]
     resume: bool

@@ -11,80 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from classifier.errors import DataError
-from classifier.files import fsync_dir, fsync_file, write_atomic
+from classifier.files import fsync_dir, write_atomic
+from classifier.tagging.dask.folder_parts import is_tag_output_folder, part_counters, part_path
 from classifier.tagging.paths import JOB_FILE, partial_paths
-from classifier.tagging.results import TagResult
 from classifier.tagging.run import Counters
 
 if TYPE_CHECKING:
     from classifier.tagging.dask.context import DaskRun
-
-SUMMARY_KEY = b"headline_topics.counters"
-
-
-def part_path(folder: str | Path, index: int) -> Path:
-    """Where partition ``index`` goes: part names sort in input order."""
-    return Path(folder) / f"part-{index:05d}.parquet"
-
-
-def write_part(frame: pd.DataFrame, folder: str, index: int) -> dict[str, Any]:
-    """Write one partition as a Parquet part (atomically) and return its counters."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    counters = _frame_counters(table)
-    # pandas' own metadata would name Arrow-backed dtypes that pandas cannot read back
-    table = table.replace_schema_metadata({SUMMARY_KEY: json.dumps(counters.to_dict()).encode()})
-    final = part_path(folder, index)
-    staging = final.with_name(final.name + ".tmp")
-    pq.write_table(table, staging)
-    fsync_file(staging)
-    os.replace(staging, final)
-    return counters.to_dict()
-
-
-def _frame_counters(table: pa.Table) -> Counters:
-    counters = Counters()
-    result = TagResult(
-        table.column("topic").to_pylist(),
-        table.column("confidence").to_pylist(),
-        [],
-        [e or "" for e in table.column("tag_error").to_pylist()],
-        "",
-    )
-    counters.add(result)
-    return counters
-
-
-PART_NAME = re.compile(r"part-\d{5}\.parquet")
-
-
-def is_tag_output_folder(path: Path) -> bool:
-    """Whether ``path`` is a folder a Dask tag run wrote: only its parts, each with our counters.
-
-    ``--force`` replaces such a folder and nothing else: a folder of the user's that happens to
-    sit where the output should go must never be deleted.
-    """
-    if not path.is_dir() or path.is_symlink():
-        return False
-    for entry in path.iterdir():
-        if not (entry.is_file() and PART_NAME.fullmatch(entry.name)):
-            return False
-        try:
-            metadata = pq.read_schema(entry).metadata or {}
-        except (OSError, pa.ArrowException):
-            return False
-        if SUMMARY_KEY not in metadata:
-            return False
-    return True
 
 
 def _check_replaceable(output: Path, force: bool) -> None:
@@ -124,34 +63,34 @@ def _staging_folder(run: DaskRun) -> tuple[Path, bool]:
     return staging, force
 
 
-def write_folder(run: DaskRun, pieces: list[Any]) -> tuple[Counters, int]:
-    """Workers write one Parquet part per partition into a staging folder, renamed at the end."""
-    from dask import delayed
+def write_folder(run: DaskRun, submit: Callable[[int], Any]) -> tuple[Counters, int]:
+    """Workers write one Parquet part per partition into a staging folder, renamed at the end.
+
+    ``submit(index)`` starts the task of partition ``index``, which writes its part itself.
+    """
+    from distributed import as_completed
 
     staging, overwrite = _staging_folder(run)
     counters = Counters()
     resumed = 0
     todo = []
-    for index, piece in enumerate(pieces):
+    total = len(run.plan.parts)
+    for index in range(total):
         part = part_path(staging, index)
         if part.is_file():
-            done = Counters.from_dict(
-                json.loads(pq.read_schema(part).metadata[SUMMARY_KEY].decode())
-            )
+            done = part_counters(part)
             counters.merge(done)
             resumed += done.rows
         else:
-            todo.append(delayed(write_part)(piece, str(staging), index))
+            todo.append(index)
     for stale in staging.glob("*.tmp"):
         stale.unlink()
-    if todo:
-        from distributed import as_completed
-
-        done = len(pieces) - len(todo)
-        for future in as_completed(run.client.compute(todo)):
-            counters.merge(Counters.from_dict(future.result()))
-            done += 1
-            run.report(counters.rows, done, len(pieces))
+    done_parts = total - len(todo)
+    for future in as_completed([submit(index) for index in todo]):
+        _, _, part_done = future.result()
+        counters.merge(Counters.from_dict(part_done))
+        done_parts += 1
+        run.report(counters.rows, done_parts, total)
     (staging / JOB_FILE).unlink()
     fsync_dir(staging)
     _move_into_place(staging, run.output, replace=run.force or overwrite)

@@ -2,8 +2,9 @@
 
 Loading a model takes seconds and hundreds of megabytes, so a worker must not load it for every
 partition. :class:`ModelSpec` says what to load and is hashable, so it keys a per-process cache;
-a worker plugin fills the cache as each worker starts, and :func:`tagged_frame` (the task that
-runs on every partition) takes its tagger from there.
+a worker plugin fills the cache as each worker starts, and :func:`tag_part` (the task that
+runs on every partition) takes its tagger from there. A task formats its rows with the local
+engine's own formatters, so the client only appends bytes in input order.
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
 
 from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
 from classifier.encoders import embedder_for
+from classifier.errors import DataError, HeadlineTopicsError
+from classifier.readers.formats import FileFormat
+from classifier.tagging.dask.folder_parts import write_part
 from classifier.tagging.dask.partitions import Part, Plan, read_part
 from classifier.tagging.defaults import DEFAULT_MEMO_SIZE
+from classifier.tagging.results import TagResult
+from classifier.tagging.run import Counters
 from classifier.tagging.tagger import Tagger, open_cache
-from classifier.tagging.writers import arrow_table
+from classifier.tagging.writers import arrow_table, formatter_for
 from classifier.topics.model import TopicModel
 from classifier.topics.store import ModelStore
 
@@ -104,11 +110,80 @@ def preload_plugin(spec: ModelSpec) -> Any:
     return PreloadModel(spec)
 
 
-def tagged_frame(part: Part, plan: Plan, spec: ModelSpec) -> pd.DataFrame:
-    """Read and tag one partition on a worker; the result is a pandas frame with Arrow types."""
-    chunk = read_part(part, plan)
+@dataclass(frozen=True)
+class PartOutput:
+    """What a task makes of its partition: ``csv``/``jsonl`` bytes, a ``table``, or a ``folder``
+    part that the worker writes itself (into ``folder``)."""
+
+    kind: str
+    columns: tuple[str, ...]
+    delimiter: str = ","
+    folder: str | None = None
+
+
+def worker_address() -> str:
+    """This worker's address, for messages that must say where something went wrong."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"process {os.getpid()}"
+
+
+def tag_part(
+    part: Part, plan: Plan, spec: ModelSpec, out: PartOutput, index: int, chunk_size: int
+) -> tuple[Any, int, dict[str, Any]]:
+    """Read and tag one partition on a worker, chunk by chunk, as the local engine does.
+
+    Returns the formatted rows (bytes, a table, or None when the worker wrote a folder part),
+    the number of rows and the counters. Errors name the worker: the file that is missing is
+    missing *there*.
+    """
+    try:
+        return _tag_part(part, plan, spec, out, index, chunk_size)
+    except (OSError, HeadlineTopicsError) as exc:
+        raise DataError(f"worker {worker_address()}: {exc}") from exc
+
+
+def _tag_part(
+    part: Part, plan: Plan, spec: ModelSpec, out: PartOutput, index: int, chunk_size: int
+) -> tuple[Any, int, dict[str, Any]]:
     tagger, lock = worker_tagger(spec)
-    with lock:  # a tagger's memo is not thread-safe; the encoder uses every core anyway
-        result = tagger.tag(chunk)
-    table = arrow_table(chunk, result, list(plan.columns), clusters=False)
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    columns = list(out.columns)
+    formatter = None
+    if out.kind in ("csv", "jsonl"):
+        formatter = formatter_for(
+            FileFormat(out.kind, delimiter=out.delimiter), columns, clusters=False
+        )
+    counters, rows, pieces = Counters(), 0, []
+    for chunk in read_part(part, plan, chunk_size):
+        with lock:  # a tagger's memo is not thread-safe; the encoder uses every core anyway
+            result = tagger.tag(chunk)
+        counters.add(result)
+        rows += len(chunk)
+        if formatter is not None:
+            pieces.append(formatter.format(chunk, result))
+        else:
+            pieces.append(arrow_table(chunk, result, columns, clusters=False))
+    if rows != part.rows:
+        raise DataError(
+            f"{part.path} changed while it was being tagged: {rows} rows where the plan found "
+            f"{part.rows}; start over with --force"
+        )
+    if formatter is not None:
+        return b"".join(pieces), rows, counters.to_dict()
+    if not pieces:
+        empty = TagResult([], [], [], [], spec.version)
+        pieces.append(arrow_table(plan.empty_chunk(part.path), empty, columns, clusters=False))
+    table = pa.concat_tables(pieces)
+    if out.kind == "folder":
+        assert out.folder is not None
+        write_part(table, counters, out.folder, index)
+        return None, rows, counters.to_dict()
+    return table, rows, counters.to_dict()
+
+
+def missing_paths(paths: list[tuple[str, str]]) -> list[str]:
+    """Which of ``(what, path)`` this process cannot see, as "what path" lines (run on workers)."""
+    return [f"{what} {path}" for what, path in paths if not os.path.exists(path)]
