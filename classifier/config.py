@@ -63,9 +63,62 @@ def max_headline_chars(requested: int | None = None) -> int:
     return requested
 
 
+# The labelled headlines a new model is scored on before it may replace the current one: 340 of
+# our own headlines, labelled twice, never trained on (data/multi-topic/README.md). A wheel has no
+# data/, so it may be missing; ``train --eval-file`` names another.
+EVAL_FILE = Path("data") / "multi-topic" / "dev" / "multi_dev.csv"
+# The promotion gate's margins on that file (classifier/topics/gate.py): rule 1, how far the new
+# macro-F1 may fall below the current model's (rounding noise of 340 rows); rule 2, how far any
+# one topic's F1 may fall.
+F1_TOLERANCE = 0.005
+MAX_TOPIC_DROP = 0.05
+# The smallest training file the gate promotes: 5-fold stratified cross-validation (the
+# calibration folds) with two held-out examples of every topic in each fold; below that,
+# calibration and the recorded scores are noise.
+MIN_PER_TOPIC = 10
+MIN_ROWS = 50
+
+
+def bundled_models_dir() -> Path:
+    """The store beside the package (the repository's ``models/``), holding the shipped model."""
+    return PROJECT_ROOT / "models"
+
+
 def models_dir() -> Path:
-    """``$HEADLINE_TOPICS_MODELS`` or the project's ``models/`` folder."""
-    return Path(os.environ.get("HEADLINE_TOPICS_MODELS") or PROJECT_ROOT / "models")
+    """``$HEADLINE_TOPICS_MODELS``, else ``./models`` if it exists, else the bundled store.
+
+    The bundled store is read-only (:func:`store_is_read_only`) when reached this way, so that a
+    ``train`` run in some other folder never writes into an installed package.
+    """
+    explicit = os.environ.get("HEADLINE_TOPICS_MODELS")
+    if explicit:
+        return Path(explicit)
+    local = Path.cwd() / "models"
+    return local if local.is_dir() else bundled_models_dir()
+
+
+def _same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:  # pragma: no cover - an unreadable path component
+        return False
+
+
+def store_is_read_only(root: str | os.PathLike[str]) -> bool:
+    """True for the bundled store, however it is named, unless it is the current folder's
+    ``models/`` (working in a source checkout, from its root).
+
+    Naming it with ``$HEADLINE_TOPICS_MODELS`` does not make it writable: ``serve`` hands its
+    store to its workers that way, and they must not make encoder exports inside the package.
+    """
+    return _same_folder(root, bundled_models_dir()) and not _same_folder(
+        Path.cwd() / "models", root
+    )
+
+
+def default_eval_file() -> Path:
+    """The bundled evaluation file (:data:`EVAL_FILE`); it may be missing where no data/ is."""
+    return PROJECT_ROOT / EVAL_FILE
 
 
 def encoder_path() -> str | None:
@@ -85,11 +138,16 @@ def encoder_backend() -> str | None:
 
 
 def encoder_cache_dir(models: str | os.PathLike[str] | None = None) -> Path:
-    """Where ONNX exports live: ``$HEADLINE_TOPICS_ENCODER_CACHE`` or ``<models>/encoders``."""
+    """Where ONNX exports live: ``$HEADLINE_TOPICS_ENCODER_CACHE``, else ``<models>/encoders``,
+    else (for the read-only bundled store) ``$XDG_CACHE_HOME/headline-topics/encoders``."""
     explicit = os.environ.get("HEADLINE_TOPICS_ENCODER_CACHE")
     if explicit:
         return Path(explicit)
-    return Path(models if models is not None else models_dir()) / "encoders"
+    store = Path(models if models is not None else models_dir())
+    if store_is_read_only(store):  # an export is written on first use: not into the package
+        cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(cache) / "headline-topics" / "encoders"
+    return store / "encoders"
 
 
 def available_cores() -> int:

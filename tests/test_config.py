@@ -45,3 +45,55 @@ def test_one_headline_length_limit_for_the_service_and_the_commands(monkeypatch)
         config.max_headline_chars()
     with pytest.raises(ValueError, match="at least 1, not 0"):
         config.max_headline_chars(0)
+
+
+def _installed(tmp_path, monkeypatch):
+    """The package as if installed in ``tmp_path/site-packages``, run from ``tmp_path/work``."""
+    from classifier import config
+
+    for key in ("HEADLINE_TOPICS_MODELS", "HEADLINE_TOPICS_ENCODER_CACHE"):
+        monkeypatch.delenv(key, raising=False)
+    install = tmp_path / "site-packages"
+    (install / "models").mkdir(parents=True)
+    monkeypatch.setattr(config, "PROJECT_ROOT", install)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return install / "models", work
+
+
+def test_the_models_dir_is_the_current_folders_models_else_the_bundled_store(tmp_path, monkeypatch):
+    """The default once was the folder the package is installed in, whatever --help said."""
+    from classifier import config
+
+    bundled, work = _installed(tmp_path, monkeypatch)
+    assert config.models_dir() == bundled and config.store_is_read_only(bundled)
+    (work / "models").mkdir()
+    assert config.models_dir().resolve() == (work / "models").resolve()
+    assert not config.store_is_read_only(config.models_dir())
+    assert config.store_is_read_only(bundled)  # named by path from elsewhere: still not written
+    monkeypatch.setenv("HEADLINE_TOPICS_MODELS", str(bundled))  # as serve hands it to workers
+    assert config.models_dir() == bundled and config.store_is_read_only(bundled)
+    monkeypatch.setenv("HEADLINE_TOPICS_MODELS", str(work / "mine"))
+    assert config.models_dir() == work / "mine" and not config.store_is_read_only(work / "mine")
+
+
+def test_a_source_checkout_run_from_its_root_writes_to_its_own_models(tmp_path, monkeypatch):
+    from classifier import config
+
+    bundled, _ = _installed(tmp_path, monkeypatch)
+    monkeypatch.chdir(bundled.parent)
+    assert config.models_dir().resolve() == bundled.resolve()
+    assert not config.store_is_read_only(config.models_dir())
+
+
+def test_encoder_exports_for_the_bundled_store_go_to_the_user_cache(tmp_path, monkeypatch):
+    """An ONNX export is written on first use: never into the installed package."""
+    from classifier import config
+
+    bundled, work = _installed(tmp_path, monkeypatch)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    expected = tmp_path / "cache" / "headline-topics" / "encoders"
+    assert config.encoder_cache_dir() == expected
+    assert config.encoder_cache_dir(bundled) == expected
+    assert config.encoder_cache_dir(work / "mine") == work / "mine" / "encoders"

@@ -64,7 +64,9 @@ class AddCommand(Protocol):
 def add_common_options(command: argparse.ArgumentParser, *, backend_help: str | None) -> None:
     """--models-dir and --encoder on every command; --backend where the command embeds."""
     command.add_argument(
-        "--models-dir", help="model store (default: $HEADLINE_TOPICS_MODELS or ./models)"
+        "--models-dir",
+        help="model store (default: $HEADLINE_TOPICS_MODELS, else ./models if it exists, else "
+        "the store bundled with the package, read-only: train and promote refuse to write there)",
     )
     command.add_argument(
         "--encoder", help="local sentence-transformers folder (default: bundled MiniLM)"
@@ -254,7 +256,7 @@ def check_writable(path: str | None, force: bool, what: str) -> Path | None:
 
 # -- store, encoder, model -------------------------------------------------------------------------
 def store_from(args: argparse.Namespace) -> ModelStore:
-    """The model store --models-dir names, else $HEADLINE_TOPICS_MODELS, else ./models."""
+    """The model store --models-dir names, else ``config.models_dir()`` (see there)."""
     from classifier.topics.store import ModelStore
 
     return ModelStore(args.models_dir or config.models_dir())

@@ -37,6 +37,9 @@ def model_rows(store: ModelStore) -> list[dict[str, Any]]:
                     "rows": manifest.get("data", {}).get("rows_used"),
                     "backend": manifest.get("embedding", {}).get("backend") or "torch",
                     "data": manifest.get("data", {}).get("source"),
+                    # the promotion gate's figures on its fixed file (train --eval-file)
+                    "eval_file": manifest.get("evaluation", {}).get("file"),
+                    "eval_macro_f1": manifest.get("evaluation", {}).get("macro_f1"),
                 }
             )
         except ModelError as exc:

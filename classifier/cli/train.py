@@ -42,21 +42,59 @@ def register(add: _util.AddCommand) -> None:
     _util.add_labelled_columns(train)
     _util.add_input_options(train, what="DATA", encoding_default="utf-8-sig")
     _util.add_progress_option(train)
-    group = train.add_mutually_exclusive_group()
+    gate = train.add_argument_group(
+        "promotion",
+        "the new version is always written; it becomes current only if the gate lets it: DATA "
+        f"has {config.MIN_PER_TOPIC} examples of each topic and {config.MIN_ROWS} rows, and the "
+        "new model is not worse than the current one on FILE (docs/models.md#promotion)",
+    )
+    gate.add_argument(
+        "--eval-file",
+        metavar="FILE",
+        help="labelled headlines (headline, topic) never trained on, that both the new and the "
+        f"current model are scored on (default: the bundled {config.EVAL_FILE}; where it is not "
+        "installed, a model trained on other data than the current one is not promoted)",
+    )
+    gate.add_argument(
+        "--f1-tolerance",
+        type=_util.non_negative_number,
+        metavar="X",
+        default=config.F1_TOLERANCE,
+        help="rule 1: the new macro-F1 on FILE may be at most this much below the current "
+        f"model's (default {config.F1_TOLERANCE:g})",
+    )
+    gate.add_argument(
+        "--max-topic-drop",
+        type=_util.non_negative_number,
+        metavar="X",
+        default=config.MAX_TOPIC_DROP,
+        help="rule 2: no topic's F1 on FILE may drop by more than this "
+        f"(default {config.MAX_TOPIC_DROP:g})",
+    )
+    group = gate.add_mutually_exclusive_group()
     group.add_argument(
         "--no-promote", action="store_true", help="write the version but keep the current one"
     )
     group.add_argument(
-        "--force-promote", action="store_true", help="make it current even if it scores worse"
+        "--force-promote",
+        action="store_true",
+        help="make it current even if the gate refuses it (as 'promote VERSION' does)",
     )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from classifier.topics.gate import PromotionGate
     from classifier.topics.training import train_from_file
 
     promote = "always" if args.force_promote else "never" if args.no_promote else "if-better"
     reading = _util.labelled_reading(args)  # bad values fail before the encoder loads
+    gate = PromotionGate(
+        eval_file=args.eval_file,
+        f1_tolerance=args.f1_tolerance,
+        max_topic_drop=args.max_topic_drop,
+    )
     store = _util.store_from(args)
+    store.check_writable()  # before loading an encoder for work that could not be saved
     result, problems = train_from_file(
         args.data,
         store,
@@ -64,6 +102,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         priors=args.priors,
         promote=promote,
         head_params={"C": args.C} if args.C is not None else None,
+        gate=gate,
         **reading,
     )
     _util.emit_lines(training_report(result, problems, store.path_of(result.version)))
@@ -87,5 +126,19 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
             f"ECE {metrics['ece']:.4f} ({metrics['method']})"
         )
         lines.append(_util.per_class_table(metrics["per_class"]))
+    evaluation = result.manifest.get("evaluation") or {}
+    if "macro_f1" in evaluation:
+        lines.append(
+            f"on {evaluation['file']} ({evaluation['rows']} headlines never trained on): "
+            + (
+                f"topic lists: macro-F1 of 'applies' {evaluation['macro_f1']:.4f}, "
+                f"example-based F1 {evaluation['example_f1']:.4f}, "
+                if evaluation.get("measure") == "topic lists"
+                else f"macro-F1 {evaluation['macro_f1']:.4f}, "
+            )
+            + f"top-topic accuracy {evaluation['accuracy']:.4f}"
+        )
+    elif evaluation.get("skipped"):
+        lines.append(f"not scored on an evaluation file: {evaluation['skipped']}")
     lines.append(("promoted: " if result.promoted else "NOT promoted: ") + result.reason)
     return lines

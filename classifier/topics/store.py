@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from classifier import config
 from classifier.encoders import Encoder, embedder_for
 from classifier.errors import ModelError
 from classifier.files import fsync_dir, fsync_tree, sha256_file, write_atomic
@@ -55,6 +56,20 @@ class ModelStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+
+    @property
+    def read_only(self) -> bool:
+        """The store bundled with the package, reached from elsewhere: read it, never write it."""
+        return config.store_is_read_only(self.root)
+
+    def check_writable(self) -> None:
+        """Refuse to write into an installed package (before any work that would be lost)."""
+        if self.read_only:
+            raise ModelError(
+                f"{self.root} is the model store bundled with the package and is read-only here: "
+                "name a store to write to with --models-dir DIR (created if missing) or "
+                "$HEADLINE_TOPICS_MODELS, or run in a folder that has a models/ folder"
+            )
 
     # -- names and paths -------------------------------------------------------------------
     def path_of(self, version: str) -> Path:
@@ -116,6 +131,7 @@ class ModelStore:
         final = self.path_of(version)
         if final.exists():
             raise ModelError(f"model version {version!r} already exists")
+        self.check_writable()
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".tmp-{version}-"))
         try:
@@ -148,6 +164,7 @@ class ModelStore:
 
     def promote(self, version: str) -> str:
         """Make a version current after checking it loads cleanly (no encoder needed)."""
+        self.check_writable()
         name = self.resolve(version)
         self.read_manifest(name)
         self._read_arrays(name)

@@ -9,15 +9,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from classifier.config import DEFAULT_C
 from classifier.encoders.base import DEFAULT_MODEL_NAME, Encoder
+from classifier.files import sha256_file
 from classifier.text import check_headlines
 from classifier.topics.applies import AppliesHead
 from classifier.topics.features import LexicalFeatures
+from classifier.topics.gate import PromotionGate, decide, score
 from classifier.topics.head import TopicHead
 from classifier.topics.metrics import classification_metrics
 from classifier.topics.model import TopicModel
@@ -148,7 +151,10 @@ def build_manifest(
     source: str,
     rows: int,
     skipped: int,
+    source_sha256: str | None = None,
 ) -> dict[str, Any]:
+    """The manifest of a fitted model. ``data.source`` is the training file's name only (with
+    ``source_sha256`` to recognise it anywhere): no absolute path or user name leaks out."""
     created = datetime.now(UTC)
     version = f"v{created:%Y%m%d-%H%M%S}-{fingerprint[:8]}"
     info = model.embedder.info()
@@ -166,7 +172,8 @@ def build_manifest(
         "metrics": fit_info["metrics"],
         "head_params": fit_info["params"],
         "data": {
-            "source": source,
+            "source": Path(source).name,
+            "source_sha256": source_sha256,
             "fingerprint": fingerprint,
             "rows_read": rows,
             "rows_used": sum(fit_info["counts"].values()),
@@ -190,6 +197,7 @@ def train_model(
     embedder: Encoder,
     *,
     source: str = "in memory",
+    source_sha256: str | None = None,
     rows: int | None = None,
     skipped: int = 0,
     **fit_options: Any,
@@ -211,6 +219,7 @@ def train_model(
             texts, labels if topics is None else [";".join(row) for row in topics]
         ),
         source=source,
+        source_sha256=source_sha256,
         rows=len(texts) if rows is None else rows,
         skipped=skipped,
     )
@@ -223,28 +232,6 @@ class TrainResult:
     promoted: bool
     reason: str
     manifest: dict[str, Any]
-
-
-def should_promote(store: ModelStore, manifest: dict[str, Any]) -> tuple[bool, str]:
-    """Refuse to replace a current model that scored better on the very same data."""
-    current = store.current_version()
-    if current is None:
-        return True, "no current model"
-    try:
-        old = store.read_manifest(current)
-    except Exception as exc:  # a broken current model should be replaceable
-        return True, f"current model {current} is unusable ({exc})"
-    if old.get("data", {}).get("fingerprint") != manifest["data"]["fingerprint"]:
-        return True, f"trained on different data than current {current}"
-    old_f1 = old.get("metrics", {}).get("macro_f1")
-    new_f1 = manifest["metrics"].get("macro_f1")
-    if old_f1 is not None and new_f1 is not None and new_f1 < old_f1:
-        return False, (
-            f"cross-validated macro-F1 {new_f1:.4f} is worse than current {current}'s "
-            f"{old_f1:.4f} on the same data; kept as a version, not promoted "
-            f"(use 'headline-topics promote {manifest['version']}' to switch anyway)"
-        )
-    return True, f"macro-F1 {new_f1} vs current {old_f1} on the same data"
 
 
 def resolve_priors(
@@ -285,17 +272,31 @@ def train_from_file(
     promote: str = "if-better",
     encoding: str = "utf-8-sig",
     head_params: dict[str, Any] | None = None,
+    gate: PromotionGate | None = None,
     **read: Any,
 ) -> tuple[TrainResult, list]:
     """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``).
 
+    ``if-better`` asks the gate (:mod:`classifier.topics.gate`); the new model is scored on its
+    evaluation file whatever the policy, and the result kept in the manifest's ``evaluation``.
     ``read`` (columns, ``header``, ``max_chars``) goes to :func:`~classifier.topics.data.read_labelled`.
     """
     from classifier.topics.data import read_labelled
 
+    store.check_writable()  # before the minutes of work a read-only store would lose
     data = read_labelled(path, encoding=encoding, **read)
     for problem in data.problems:
         logger.warning("skipped %s", problem)
+    gate = (gate or PromotionGate()).load()
+    if gate.eval_set is not None and (overlap := gate.eval_set.overlap(data.texts)):
+        logger.warning(
+            "%d of the %d headlines of the evaluation file %s are in %s: it cannot judge this "
+            "model, which will not replace a current one trained on other data",
+            overlap,
+            len(gate.eval_set.texts),
+            gate.eval_set.name,
+            Path(path).name,
+        )
     params = dict(head_params or {})
     params["priors"] = resolve_priors(priors, data.labels)
     model, manifest = train_model(
@@ -306,15 +307,24 @@ def train_from_file(
         groups=data.groups,
         topics=data.topics,
         source=str(path),
+        source_sha256=sha256_file(Path(path)),
         rows=data.rows_read,
         skipped=len(data.problems),
     )
     manifest["version"] = store.unique_version(manifest["version"])
-    if promote == "always":
-        do_promote, reason = True, "promotion forced"
-    elif promote == "never":
+    manifest["evaluation"] = (
+        score(model, gate.eval_set, data.texts) if gate.eval_set else {"skipped": gate.missing}
+    )
+    if promote == "never":
         do_promote, reason = False, "not promoted (--no-promote)"
     else:
-        do_promote, reason = should_promote(store, manifest)
+        do_promote, reason = decide(store, manifest, gate, embedder)
+        if promote == "always" and not do_promote:
+            do_promote, reason = True, f"promotion forced over the gate's refusal: {reason}"
+        elif not do_promote:
+            reason += (
+                f"; kept as a version, not promoted (use 'headline-topics promote "
+                f"{manifest['version']}' to switch anyway)"
+            )
     version = store.save(model, manifest, promote=do_promote)
     return TrainResult(version, do_promote, reason, manifest), data.problems

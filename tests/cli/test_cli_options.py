@@ -22,6 +22,8 @@ BAD_NUMBERS = {
     ("predict", "--batch-size"): ["0", "-1", "many"],
     ("predict", "--uncertain-below"): ["-0.1", "1.5", "nan"],
     ("train", "--C"): ["0", "-1", "inf", "nan"],
+    ("train", "--f1-tolerance"): ["-0.1", "inf", "nan"],
+    ("train", "--max-topic-drop"): ["-1", "inf", "much"],
     ("serve", "--port"): ["0", "70000", "http"],
     ("serve", "--workers"): ["0"],
     ("serve", "--threads"): ["0"],

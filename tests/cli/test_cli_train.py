@@ -6,6 +6,7 @@ import pytest
 
 from classifier.cli import main as cli_main
 from classifier.topics.store import ModelStore
+from tests.support import load_project_data, write_csv
 
 
 def test_train_writes_a_current_model_with_a_full_manifest(trained):
@@ -19,6 +20,36 @@ def test_train_writes_a_current_model_with_a_full_manifest(trained):
     assert len(manifest["embedding"]["fingerprint"]) == 64
     assert 0.5 < manifest["metrics"]["macro_f1"] <= 1.0
     assert {"torch", "sentence-transformers", "scikit-learn"} <= set(manifest["libraries"])
+    assert (
+        manifest["data"]["source"] == "small.csv" and len(manifest["data"]["source_sha256"]) == 64
+    )
+    evaluation = manifest["evaluation"]  # scored on the bundled file by default
+    assert evaluation["file"] == "multi_dev.csv" and evaluation["rows"] == 340
+    assert evaluation["overlap_with_training"] == 0
+    assert set(evaluation["per_topic_f1"]) == set(manifest["labels"])
+    assert 0.5 < evaluation["macro_f1"] <= 1.0
+
+
+def test_a_smaller_file_of_other_data_does_not_replace_the_current_model(run, trained, tmp_path):
+    """A 300-row toy file once replaced the shipped model: 'trained on different data'."""
+    store = ModelStore(trained)
+    first = store.current_version()
+    by_topic: dict[str, list] = {}
+    for row in load_project_data()[3::11]:
+        by_topic.setdefault(row["topic"], []).append((row["headline"], row["topic"]))
+    toy = write_csv(tmp_path / "toy.csv", [r for rows in by_topic.values() for r in rows[:12]])
+    code, out, err = run("train", str(toy), "--models-dir", str(trained))
+    assert code == 0, err
+    assert "on multi_dev.csv (340 headlines never trained on): macro-F1" in out
+    assert "NOT promoted: rule 1 (macro-F1)" in out and f"current {first}'s" in out
+    assert store.current_version() == first
+
+
+def test_an_evaluation_file_that_cannot_be_read_stops_train_before_any_work(run, trained):
+    before = ModelStore(trained).versions()
+    code, _, err = run("train", "data.csv", "--eval-file", "nope.csv", "--models-dir", str(trained))
+    assert code == 2 and "no such file" in err
+    assert ModelStore(trained).versions() == before
 
 
 def test_same_data_trains_to_the_same_predictions(run, trained, small_labelled):
@@ -30,7 +61,8 @@ def test_same_data_trains_to_the_same_predictions(run, trained, small_labelled):
     a = store.load(first, embedder=store.load().embedder).predict_proba(headlines)
     for other in rest:
         b = store.load(other, embedder=store.load().embedder)
-        if b.manifest["head_params"] == store.read_manifest(first)["head_params"]:
+        same = ("head_params", "data")  # other tests add versions on other data or options
+        if all(b.manifest[key] == store.read_manifest(first)[key] for key in same):
             assert (a == b.predict_proba(headlines)).all()
 
 
