@@ -7,6 +7,7 @@ the rule lives here so that they cannot disagree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from classifier.errors import InputError
@@ -42,11 +43,18 @@ def is_blank(text: str) -> bool:
     return not stripped.translate(_HIDE).strip()
 
 
-def headline_problem(value: object) -> str | None:
-    """Why ``value`` is not a usable headline (``"not text"``, ``"empty"``, ``"not UTF-8"``), or
-    None."""
+def headline_problem(value: object, max_chars: int | None = None) -> str | None:
+    """Why ``value`` is not a usable headline (``"not text"``, ``"too long"``, ``"empty"``,
+    ``"not UTF-8"``), or None.
+
+    With ``max_chars`` (:func:`classifier.config.max_headline_chars`) a longer value is
+    ``"too long"``, decided first and on the length alone: the other checks copy the text, and
+    an over-long value must cost nothing more than being counted.
+    """
     if not isinstance(value, str):
         return "not text"
+    if max_chars is not None and len(value) > max_chars:
+        return "too long"
     if is_blank(value):
         return "empty"
     if not is_clean_text(value):
@@ -56,9 +64,16 @@ def headline_problem(value: object) -> str | None:
 
 PROBLEM_WORDS = {
     "not text": "is not text",
+    "too long": "is longer than the headline length limit",
     "empty": "is empty or only whitespace",
     "not UTF-8": "is not valid UTF-8 (it holds undecodable bytes)",
 }
+
+
+def too_long(length: int, limit: int) -> str:
+    """The words for an over-long headline, the same from every command: its length and the
+    limit, so the user can tell a broken row from a limit set too low."""
+    return f"{length:,} characters, over the limit of {limit:,} (--max-headline-chars)"
 
 
 def check_headlines(texts: Sequence[object]) -> list[str]:
@@ -75,3 +90,23 @@ def check_headlines(texts: Sequence[object]) -> list[str]:
         if problem:
             raise InputError(f"headline {i} {PROBLEM_WORDS[problem]}")
     return clean  # type: ignore[return-value]
+
+
+# CSV cells a spreadsheet would run as a formula (OWASP, "CSV Injection"): those that begin with
+# = + - @, a tab or a carriage return. A plain number ("-5", "+1.5e3") is left alone: no
+# spreadsheet runs it, and prefixing it would turn every negative number into text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a CSV writer of ours writes it: a single quote before a cell a spreadsheet
+    would take for a formula, as OWASP advises, so that opening the file runs nothing.
+
+    Every CSV we write (``tag`` output, ``cluster --out``) passes each cell through here; JSONL
+    and Parquet keep the values as they are. The csv module's quoting does the rest (a cell with
+    the delimiter or a quote in it is quoted, its quotes doubled).
+    """
+    if not cell.startswith(FORMULA_STARTS) or _NUMBER.fullmatch(cell):
+        return cell
+    return "'" + cell

@@ -28,6 +28,25 @@ def test_fewer_than_one_thread_is_refused():
         encoder_threads(1, 0, cores=2)
 
 
+def test_one_headline_length_limit_for_the_service_and_the_commands(monkeypatch):
+    """The service capped headlines at 1000 characters and nothing else did (issue 19 #6)."""
+    from classifier import config
+    from classifier.service.settings import Settings
+
+    monkeypatch.delenv(config.MAX_HEADLINE_CHARS_ENV, raising=False)
+    assert config.max_headline_chars() == config.DEFAULT_MAX_HEADLINE_CHARS == 1000
+    assert Settings.from_env({}).max_headline_chars == config.DEFAULT_MAX_HEADLINE_CHARS
+    monkeypatch.setenv(config.MAX_HEADLINE_CHARS_ENV, "300")
+    assert config.max_headline_chars() == 300
+    assert Settings.from_env().max_headline_chars == 300  # the same variable
+    assert config.max_headline_chars(50) == 50  # an option beats the environment
+    monkeypatch.setenv(config.MAX_HEADLINE_CHARS_ENV, "lots")
+    with pytest.raises(ValueError, match="MAX_HEADLINE_CHARS must be a whole number, not 'lots'"):
+        config.max_headline_chars()
+    with pytest.raises(ValueError, match="at least 1, not 0"):
+        config.max_headline_chars(0)
+
+
 def _installed(tmp_path, monkeypatch):
     """The package as if installed in ``tmp_path/site-packages``, run from ``tmp_path/work``."""
     from classifier import config

@@ -23,6 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from classifier import config
+from classifier.cli._progress import (  # re-exported: commands use them as _util.*
+    PROGRESS_SLICE,
+    EncodingProgress,
+    ProgressBar,
+    add_progress_option,
+)
 from classifier.encoders.base import BACKENDS
 from classifier.errors import HeadlineTopicsError
 
@@ -43,6 +49,7 @@ BACKEND_HELP = (
 EXPECTED_ERRORS = (HeadlineTopicsError, ValueError, OSError)
 
 Handler = Callable[[argparse.Namespace], int]
+__all__ = ["PROGRESS_SLICE", "EncodingProgress", "ProgressBar", "add_progress_option"]
 
 
 class AddCommand(Protocol):
@@ -66,6 +73,72 @@ def add_common_options(command: argparse.ArgumentParser, *, backend_help: str | 
     )
     if backend_help:
         command.add_argument("--backend", choices=BACKENDS, help=backend_help)
+
+
+def add_input_options(
+    command: argparse.ArgumentParser, *, what: str, encoding_default: str | None = None
+) -> None:
+    """The options of every command that reads headlines from a file: --encoding, --no-header
+    and --max-headline-chars, worded alike everywhere."""
+    shown = (
+        f"default {encoding_default}: UTF-8, with or without a byte-order mark"
+        if encoding_default
+        else "default UTF-8; a byte-order mark is dropped"
+    )
+    command.add_argument(
+        "--encoding", default=encoding_default, help=f"text encoding of {what} ({shown})"
+    )
+    command.add_argument(
+        "--no-header",
+        action="store_true",
+        help=f"{what} is a CSV/TSV without a header row: its columns are named by number, "
+        "1, 2, ... so --text-column 2 is the second",
+    )
+    add_max_headline_chars(command)
+
+
+def add_labelled_columns(command: argparse.ArgumentParser) -> None:
+    """--text-column and --label-column, for the commands that read labelled files."""
+    command.add_argument(
+        "--text-column",
+        default="headline",
+        help="column of the headlines (default headline; with --no-header, its number)",
+    )
+    command.add_argument(
+        "--label-column",
+        default="topic",
+        help="column of the topics (default topic; with --no-header, its number)",
+    )
+
+
+def labelled_reading(args: argparse.Namespace) -> dict[str, Any]:
+    """What train and evaluate pass on to the reader of a labelled file."""
+    return {
+        "encoding": args.encoding,
+        "text_column": args.text_column,
+        "label_column": args.label_column,
+        "header": not args.no_header,
+        "max_chars": max_headline_chars(args),
+    }
+
+
+def add_max_headline_chars(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-headline-chars",
+        type=whole_number(1),
+        metavar="N",
+        help="longest headline accepted, in characters; a longer one is flagged with why, "
+        f"never cut or embedded (default: ${config.MAX_HEADLINE_CHARS_ENV}, else "
+        f"{config.DEFAULT_MAX_HEADLINE_CHARS})",
+    )
+
+
+def max_headline_chars(args: argparse.Namespace) -> int:
+    """The headline length limit in force: --max-headline-chars, the environment, or 1000."""
+    value = getattr(args, "max_headline_chars", None)
+    if value is not None and value < 1:
+        raise ValueError(f"--max-headline-chars must be at least 1, not {value}")
+    return config.max_headline_chars(value)
 
 
 def command_adder(sub: argparse._SubParsersAction) -> AddCommand:
@@ -253,92 +326,6 @@ def per_class_table(per_class: Mapping[str, Mapping[str, Any]]) -> str:
             f"{row['support']:>10}"
         )
     return "\n".join(lines)
-
-
-# -- progress --------------------------------------------------------------------------------------
-# Headlines embedded between two moves of a bar. The int8 encoder gives the same bits whether a
-# list comes in one call or in slices (it pads each run of similar lengths on its own); commands
-# slice with or without a bar, so what they print never depends on stderr being a terminal.
-PROGRESS_SLICE = 1024
-
-
-def add_progress_option(command: argparse.ArgumentParser) -> None:
-    """``--progress`` / ``--no-progress``: a bar on stderr, by default when it is a terminal."""
-    command.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar with an ETA on stderr (default: when stderr is a terminal)",
-    )
-
-
-class ProgressBar:
-    """A tqdm bar on stderr, opened at the first report (not while a model loads)."""
-
-    def __init__(self, show: bool | None, *, desc: str, unit: str) -> None:
-        self.show = sys.stderr.isatty() if show is None else show
-        self.desc = desc
-        self.unit = unit
-        self.bar: Any = None
-
-    def update(self, done: int, total: int | None) -> None:
-        if not self.show:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                total=total,
-                initial=done,
-                unit=self.unit,
-                file=sys.stderr,
-                dynamic_ncols=True,
-                smoothing=0.05,
-                desc=self.desc,
-            )
-        if total is not None and total != self.bar.total:
-            self.bar.total = total
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-class EncodingProgress:
-    """An encoder that embeds a long list in slices of :data:`PROGRESS_SLICE` headlines and moves
-    a bar between them: the encoding is what makes evaluate, cluster and train long. Everything
-    else is the wrapped encoder's."""
-
-    def __init__(self, encoder: Encoder, show: bool | None, *, desc: str) -> None:
-        self._encoder = encoder
-        self._show = show
-        self._desc = desc
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._encoder, name)
-
-    def encode(self, texts: Any, *, batch_size: int | None = None) -> Any:
-        import numpy as np
-
-        if isinstance(texts, str) or not len(texts):
-            return self._encoder.encode(texts, batch_size=batch_size)
-        texts = list(texts)
-        bar = ProgressBar(self._show, desc=self._desc, unit=" headlines")
-        parts = []
-        try:
-            bar.update(0, len(texts))
-            for start in range(0, len(texts), PROGRESS_SLICE):
-                parts.append(
-                    self._encoder.encode(
-                        texts[start : start + PROGRESS_SLICE], batch_size=batch_size
-                    )
-                )
-                bar.update(min(start + PROGRESS_SLICE, len(texts)), len(texts))
-        finally:
-            bar.close()
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 # -- running a command -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from classifier.errors import DataError
 from classifier.files import would_overwrite, write_atomic
 from classifier.readers.formats import is_record_file
 from classifier.readers.records import Problem, iter_lines, iter_records
-from classifier.text import headline_problem
+from classifier.text import headline_problem, spreadsheet_safe, too_long
 
 if TYPE_CHECKING:
     from classifier.encoders.base import Encoder
@@ -48,26 +48,44 @@ class Headlines:
 
 
 def read_headlines(
-    source: str, *, text_column: str = "headline", encoding: str = "utf-8-sig"
+    source: str,
+    *,
+    text_column: str = "headline",
+    encoding: str | None = "utf-8-sig",
+    header: bool = True,
+    max_chars: int | None = None,
 ) -> Headlines:
-    """Headlines from a CSV/TSV/JSONL file, or one per line from any other file or stdin."""
+    """Headlines from a CSV/TSV/JSONL file, or one per line from any other file or stdin.
+
+    A headline over ``max_chars`` characters is an unusable row, never normalised or embedded.
+    """
     out = Headlines()
     if is_record_file(source):
-        for number, record in iter_records(source, encoding=encoding, required=(text_column,)):
+        records = iter_records(source, encoding=encoding, required=(text_column,), header=header)
+        for number, record in records:
             if isinstance(record, Problem):
                 out.problems.append(record)
                 continue
-            _keep(out, source, number, record.get(text_column), text_column)
+            _keep(out, source, number, record.get(text_column), text_column, max_chars)
         return out
+    if not header:
+        raise DataError(f"{source}: --no-header is for CSV and TSV files")
     for number, line in iter_lines(source, encoding=encoding):
-        _keep(out, source, number, line, "line")
+        _keep(out, source, number, line, "line", max_chars)
     return out
 
 
-def _keep(out: Headlines, source: str, number: int, value: object, what: str) -> None:
-    problem = headline_problem(value)
+def _keep(
+    out: Headlines, source: str, number: int, value: object, what: str, max_chars: int | None
+) -> None:
+    problem = headline_problem(value, max_chars)
     if problem == "not text":
         out.problems.append(Problem(source, number, f"{what} is not text"))
+    elif problem == "too long":
+        length = len(value)  # type: ignore[arg-type]  # headline_problem found text
+        out.problems.append(
+            Problem(source, number, f"{what} too long: {too_long(length, max_chars or 0)}")
+        )
     elif problem == "not UTF-8":
         out.problems.append(Problem(source, number, f"{what} is not valid UTF-8"))
     elif problem is not None:
@@ -148,7 +166,13 @@ def cluster_data(
 
 def cmd_cluster(args: argparse.Namespace) -> int:
     params, out_path, plot_path = check_options(args)
-    data = read_headlines(args.input, text_column=args.text_column, encoding=args.encoding)
+    data = read_headlines(
+        args.input,
+        text_column=args.text_column,
+        encoding=args.encoding,
+        header=not args.no_header,
+        max_chars=_util.max_headline_chars(args),
+    )
     for problem in data.problems[:5]:
         logger.warning("skipped %s", problem)
     if len(data.problems) > 5:
@@ -207,9 +231,10 @@ def assignments_file(
     columns = ["row", "headline", "cluster"] + (["topic"] if topics is not None else [])
     columns.append("error")
     stream = io.StringIO(newline="")
-    writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(stream)
+    writer.writerow(columns)
+    cell = lambda value: spreadsheet_safe("" if value is None else str(value))  # noqa: E731
+    writer.writerows([cell(r.get(c)) for c in columns] for r in rows)
     return stream.getvalue().encode("utf-8")
 
 
@@ -262,7 +287,9 @@ def register(add: _util.AddCommand) -> None:
     command.add_argument("--plot", help="draw a 2-D map of the clusters to this .png")
     command.add_argument("--force", action="store_true", help="overwrite --out/--plot files")
     command.add_argument(
-        "--text-column", default="headline", help="CSV/JSONL column (default: headline)"
+        "--text-column",
+        default="headline",
+        help="CSV/JSONL column (default: headline; with --no-header, its number)",
     )
     command.add_argument("--model", help="topic model version (default: current)")
     command.add_argument(
@@ -286,9 +313,5 @@ def register(add: _util.AddCommand) -> None:
         default=TABLE_CLUSTERS,
         help=f"clusters shown in the table (default {TABLE_CLUSTERS})",
     )
-    command.add_argument(
-        "--encoding",
-        default="utf-8-sig",
-        help="text encoding of INPUT (default utf-8-sig: UTF-8, with or without a byte-order mark)",
-    )
+    _util.add_input_options(command, what="INPUT", encoding_default="utf-8-sig")
     _util.add_progress_option(command)

@@ -15,9 +15,10 @@ from classifier.cli import _util
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from classifier.topics.evaluation import evaluate_file
 
+    reading = _util.labelled_reading(args)  # bad values fail before the model loads
     model = _util.load_model(args)
     model.embedder = _util.EncodingProgress(model.embedder, args.progress, desc="evaluating")
-    result = evaluate_file(model, args.data, encoding=args.encoding)
+    result = evaluate_file(model, args.data, **reading)
     if args.json:
         _util.emit_json(result)
     else:
@@ -81,9 +82,6 @@ def register(add: _util.AddCommand) -> None:
     evaluate.add_argument("data", help="CSV or JSONL with 'headline' and 'topic' (as for train)")
     evaluate.add_argument("--model", help="version (default: current)")
     evaluate.add_argument("--json", action="store_true", help="one JSON object")
-    evaluate.add_argument(
-        "--encoding",
-        default="utf-8-sig",
-        help="text encoding of DATA (default utf-8-sig: UTF-8, with or without a byte-order mark)",
-    )
+    _util.add_labelled_columns(evaluate)
+    _util.add_input_options(evaluate, what="DATA", encoding_default="utf-8-sig")
     _util.add_progress_option(evaluate)

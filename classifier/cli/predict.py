@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from classifier.cli import _util
-from classifier.config import UNCERTAIN_BELOW
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS, UNCERTAIN_BELOW
 from classifier.readers.decoding import clean_text
-from classifier.text import PROBLEM_WORDS, headline_problem
+from classifier.readers.records import LongLine, bounded_lines
+from classifier.text import PROBLEM_WORDS, headline_problem, spreadsheet_safe, too_long
 
 if TYPE_CHECKING:
     from classifier.topics.model import TopicModel
@@ -30,23 +31,38 @@ CSV_COLUMNS = ("line", "headline", "topic", "confidence", "topics", "uncertain",
 TABLE_HEADLINE = 60  # characters of a headline the table shows; the rest is cut, for display only
 
 
-def _reason(text: str) -> str:
+def _refusal(i: int, text: str | LongLine, max_chars: int) -> dict[str, Any]:
+    """The answer for a line that cannot be classified. An over-long one shows its first
+    ``max_chars`` characters and an ellipsis: echoing megabytes would help nobody."""
+    if isinstance(text, LongLine) or headline_problem(text, max_chars) == "too long":
+        start, length = (
+            (text.start, text.length) if isinstance(text, LongLine) else (text, len(text))
+        )
+        error = f"the headline is too long: {too_long(length, max_chars)}"
+        return {"headline": clean_text(start[:max_chars]) + "…", "line": i, "error": error}
     problem = headline_problem(text)
-    return UNUSABLE if problem == "empty" else f"the headline {PROBLEM_WORDS[str(problem)]}"
+    error = UNUSABLE if problem == "empty" else f"the headline {PROBLEM_WORDS[str(problem)]}"
+    return {"headline": clean_text(text), "line": i, "error": error}
 
 
 def predict_lines(
     model: TopicModel,
-    texts: Iterable[str],
+    texts: Iterable[str | LongLine],
     *,
     batch_size: int,
+    max_chars: int = DEFAULT_MAX_HEADLINE_CHARS,
     uncertain_below: float = UNCERTAIN_BELOW,
 ) -> Iterator[tuple[dict[str, Any], bool]]:
-    """``(answer, ok)`` for each text in order, predicting ``batch_size`` texts at a time."""
-    batch: list[tuple[int, str]] = []
+    """``(answer, ok)`` for each text in order, predicting ``batch_size`` texts at a time; a
+    text over ``max_chars`` characters is answered with why, never tokenised."""
+    batch: list[tuple[int, str | LongLine]] = []
 
     def flush() -> Iterator[tuple[dict[str, Any], bool]]:
-        good = [(i, t) for i, t in batch if headline_problem(t) is None]
+        good = [
+            (i, t)
+            for i, t in batch
+            if isinstance(t, str) and headline_problem(t, max_chars) is None
+        ]
         texts = [t for _, t in good]
         predictions = model.predict(texts, uncertain_below=uncertain_below) if good else []
         by_index = dict(zip((i for i, _ in good), predictions, strict=True))
@@ -54,7 +70,7 @@ def predict_lines(
             if i in by_index:
                 yield {"headline": text, **by_index[i].to_dict()}, True
             else:
-                yield {"headline": clean_text(text), "line": i, "error": _reason(text)}, False
+                yield _refusal(i, text, max_chars), False
         batch.clear()
 
     for i, text in enumerate(texts, start=1):
@@ -64,13 +80,15 @@ def predict_lines(
     yield from flush()
 
 
-def _stdin_lines() -> Iterator[str]:
+def _stdin_lines(max_chars: int) -> Iterator[str | LongLine]:
     """Lines of stdin as UTF-8; a line with undecodable bytes is kept (and answered with why),
-    not allowed to end the stream with a traceback."""
+    not allowed to end the stream with a traceback; an over-long one is read in bounded pieces,
+    so a 50 MB line costs no more memory than a headline."""
     binary = getattr(sys.stdin, "buffer", None)  # None when stdin was replaced by a text stream
-    for line in binary if binary is not None else sys.stdin:
-        if isinstance(line, bytes):
-            line = line.decode("utf-8", "surrogateescape")
+    if binary is not None:
+        yield from bounded_lines(binary, max_chars)
+        return
+    for line in sys.stdin:
         yield line.rstrip("\r\n")
 
 
@@ -93,14 +111,19 @@ def table_lines(answers: Iterable[tuple[dict[str, Any], bool]], labels: list[str
 
 
 def csv_lines(answers: Iterable[tuple[dict[str, Any], bool]]) -> Iterator[str]:
-    """The answers as CSV: a header, then one row per input line (``error`` set on a bad one)."""
+    """The answers as CSV: a header, then one row per input line (``error`` set on a bad one).
+
+    Every cell passes through :func:`~classifier.text.spreadsheet_safe`, as in every CSV we
+    write: a headline like ``=HYPERLINK(...)`` must not run when the file is opened.
+    """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer = csv.writer(buffer)
 
     def row(values: dict[str, Any]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(values)
+        cells = (values.get(column) for column in CSV_COLUMNS)
+        writer.writerow([spreadsheet_safe("" if c is None else str(c)) for c in cells])
         return buffer.getvalue().rstrip("\r\n")
 
     yield row(dict(zip(CSV_COLUMNS, CSV_COLUMNS, strict=True)))
@@ -121,14 +144,19 @@ def jsonl_lines(answers: Iterable[tuple[dict[str, Any], bool]]) -> Iterator[str]
 
 def cmd_predict(args: argparse.Namespace) -> int:
     _util.require_at_least_one(args, "batch_size", show_value=True)
+    max_chars = _util.max_headline_chars(args)
     model = _util.load_model(args)
-    texts: Iterable[str] = args.headlines if args.headlines else _stdin_lines()
+    texts: Iterable[str | LongLine] = args.headlines or _stdin_lines(max_chars)
     failed = 0
 
     def counted() -> Iterator[tuple[dict[str, Any], bool]]:
         nonlocal failed
         for answer, ok in predict_lines(
-            model, texts, batch_size=args.batch_size, uncertain_below=args.uncertain_below
+            model,
+            texts,
+            batch_size=args.batch_size,
+            max_chars=max_chars,
+            uncertain_below=args.uncertain_below,
         ):
             failed += not ok
             yield answer, ok
@@ -168,3 +196,4 @@ def register(add: _util.AddCommand) -> None:
         help="jsonl: one JSON object a line, for programs; table: aligned columns, for people; "
         "csv: a header and one row a line (default jsonl)",
     )
+    _util.add_max_headline_chars(predict)

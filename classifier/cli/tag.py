@@ -47,8 +47,11 @@ def register(add: _util.AddCommand) -> None:
         "--engine dask a name without extension is a folder of Parquet parts",
     )
     tag.add_argument(
-        "--text-column", default="headline", help="column holding the headline (default headline)"
+        "--text-column",
+        default="headline",
+        help="column holding the headline (default headline; with --no-header, its number)",
     )
+    _util.add_input_options(tag, what="INPUT")
     tag.add_argument("--model", help="model version (default: current; on --resume: the run's)")
     tag.add_argument(
         "--batch-size",
@@ -187,6 +190,7 @@ def _check_resume(args: argparse.Namespace, job: dict) -> None:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
+    from classifier.readers.decoding import text_encoding
     from classifier.readers.urls import is_url
     from classifier.tagging.lock import output_lock
     from classifier.tagging.run import check_paths
@@ -214,6 +218,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
             "the whole archive before the first row is tagged, which the dask engine does not do "
             "yet; run it with --engine local (or tag on dask, then run `cluster` on the output)"
         )
+    args.max_chars = _util.max_headline_chars(args)
+    text_encoding(args.encoding)  # an unknown encoding is refused before the model loads
     if is_url(args.output):  # object storage has no folders to check and no flock
         return _tag(args)
     if not is_url(args.input):
@@ -303,6 +309,9 @@ def _run_local(
             checkpoint_seconds=args.checkpoint_every,
             memo_size=args.memo_size,
             encode_batch_size=args.batch_size,
+            encoding=args.encoding,
+            header=not args.no_header,
+            max_chars=args.max_chars,
             **common,
         )
     finally:
@@ -335,7 +344,15 @@ def _run_dask(
         cache_dir=str(Path(args.cache).resolve()) if args.cache else None,
         memo_size=args.memo_size,
         encode_batch_size=args.batch_size,
+        max_chars=args.max_chars,
     )
     return tag_dask(
-        args.input, args.output, spec, scheduler=args.scheduler, blocksize=args.blocksize, **common
+        args.input,
+        args.output,
+        spec,
+        scheduler=args.scheduler,
+        blocksize=args.blocksize,
+        encoding=args.encoding,
+        header=not args.no_header,
+        **common,
     )

@@ -39,11 +39,8 @@ def register(add: _util.AddCommand) -> None:
         type=_util.positive_number,
         help=f"inverse regularisation of the head, a finite number above 0 (default {config.DEFAULT_C:g})",
     )
-    train.add_argument(
-        "--encoding",
-        default="utf-8-sig",
-        help="text encoding of DATA (default utf-8-sig: UTF-8, with or without a byte-order mark)",
-    )
+    _util.add_labelled_columns(train)
+    _util.add_input_options(train, what="DATA", encoding_default="utf-8-sig")
     _util.add_progress_option(train)
     gate = train.add_argument_group(
         "promotion",
@@ -90,6 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classifier.topics.training import train_from_file
 
     promote = "always" if args.force_promote else "never" if args.no_promote else "if-better"
+    reading = _util.labelled_reading(args)  # bad values fail before the encoder loads
     gate = PromotionGate(
         eval_file=args.eval_file,
         f1_tolerance=args.f1_tolerance,
@@ -103,9 +101,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         _util.EncodingProgress(_util.new_encoder(args), args.progress, desc="embedding"),
         priors=args.priors,
         promote=promote,
-        encoding=args.encoding,
         head_params={"C": args.C} if args.C is not None else None,
         gate=gate,
+        **reading,
     )
     _util.emit_lines(training_report(result, problems, store.path_of(result.version)))
     return 0

@@ -9,22 +9,29 @@ the Dask engine's partition reader, so both mark a malformed row the same way.
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from classifier.errors import DataError
-from classifier.readers.records import check_header
+from classifier.readers.decoding import encoding_label, has_undecodable
+from classifier.readers.records import check_header, numbered_columns
+
+__all__ = [
+    "MISSING",
+    "RAW_LINE_COLUMN",
+    "Chunk",
+    "CsvRows",
+    "JsonlRows",
+    "numbered_columns",
+    "rename_clashes",
+]
 
 CLASH_SUFFIX = "_input"
 RAW_LINE_COLUMN = "raw_line"  # a broken JSONL line keeps its text here
-
-# archives hold the odd huge cell (a whole article pasted into a headline column)
-csv.field_size_limit(1 << 24)
 
 
 class _Missing:
@@ -90,14 +97,32 @@ def rename_clashes(names: Iterable[str], reserved: set[str]) -> dict[str, str]:
 class CsvRows:
     """Turns parsed CSV field lists into records, marking rows whose shape is wrong."""
 
-    def __init__(self, header: list[str], text_column: str, reserved: set[str]) -> None:
+    def __init__(
+        self,
+        header: list[str],
+        text_column: str,
+        reserved: set[str],
+        *,
+        numbered: bool = False,
+        encoding: str = "UTF-8",
+    ) -> None:
         if not header:
-            raise DataError("the CSV file has no header row")
+            raise DataError(
+                "the CSV file is empty" if numbered else "the CSV file has no header row"
+            )
         check_header(header)
         if text_column not in header:
+            if numbered:
+                raise DataError(
+                    f"with --no-header, --text-column is a column number from 1 to "
+                    f"{len(header)} (the first row has {len(header)} fields), not {text_column!r}"
+                )
             raise DataError(
                 f"no {text_column!r} column; found {', '.join(header)} (choose one with --text-column)"
             )
+        self.text_column = text_column
+        self.encoding = encoding
+        self.shape_word = "the first row" if numbered else "the header"
         renames = rename_clashes(header, reserved)
         self.source = header
         self.columns = [renames.get(h, h) for h in header]
@@ -118,8 +143,10 @@ class CsvRows:
             n = len(fields)
             text = fields[text_index] if text_index < n else MISSING
             issue = None
+            if text is not MISSING and has_undecodable(text):
+                issue = f"{self.text_column} is not valid {self.encoding}"
             if n != n_cols:
-                issue = f"wrong number of fields: {n} field{'' if n == 1 else 's'}, the header has {n_cols}"
+                issue = f"wrong number of fields: {n} field{'' if n == 1 else 's'}, {self.shape_word} has {n_cols}"
                 if n > n_cols:
                     extra = json.dumps(fields[n_cols:], ensure_ascii=False)
                     issue += f"; extra fields {extra}"
@@ -132,20 +159,6 @@ class CsvRows:
         return Chunk(start, texts, issues, records=records)
 
 
-def iter_csv_fields(reader: Iterator[list[str]]) -> Iterator[list[str] | str]:
-    """Field lists from a csv reader; a row the csv module rejects becomes a reason string."""
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield f"unreadable CSV row: {exc}"
-            continue
-        if fields:  # blank lines are not rows
-            yield fields
-
-
 class JsonlRows:
     """Turns JSON lines into records; a broken line keeps its text in a ``raw_line`` column.
 
@@ -153,9 +166,11 @@ class JsonlRows:
     line the same way. ``renames`` are the input keys that clash with the columns tag adds.
     """
 
-    def __init__(self, text_column: str, renames: dict[str, str]) -> None:
+    def __init__(self, text_column: str, renames: dict[str, str], encoding: str = "utf-8") -> None:
+        """``encoding`` is a codec whose lines split on the byte ``\\n`` (UTF-8, Latin-1...)."""
         self.text_column = text_column
         self.renames = renames
+        self.encoding = encoding
 
     def build(self, start: int, lines: Iterable[bytes]) -> Chunk:
         """Lines that are blank (whitespace only) are not rows: the caller leaves them out."""
@@ -169,10 +184,11 @@ class JsonlRows:
 
     def parse(self, line: bytes) -> tuple[dict[str, Any], Any, str | None]:
         try:
-            text = line.decode("utf-8")
+            text = line.decode(self.encoding)
         except UnicodeDecodeError as exc:
-            raw = line.decode("utf-8", "replace").rstrip("\r\n")
-            return {RAW_LINE_COLUMN: raw}, MISSING, f"not valid UTF-8: byte {exc.start}"
+            raw = line.decode(self.encoding, "replace").rstrip("\r\n")
+            label = encoding_label(self.encoding)
+            return {RAW_LINE_COLUMN: raw}, MISSING, f"not valid {label}: byte {exc.start}"
         try:
             record = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -9,27 +9,65 @@ replaced with U+FFFD (formats that must be valid UTF-8).
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 from pathlib import Path
 
 from classifier.errors import DataError
 from classifier.text import is_clean_text
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+DEFAULT_ENCODING = "utf-8-sig"
 
-def decode(raw: bytes, encoding: str, source: str | os.PathLike[str]) -> str:
-    """``raw`` as text; a wrong or unknown encoding is a :class:`DataError` naming the fix."""
+
+def text_encoding(name: str | None) -> str:
+    """The codec to read a file with: UTF-8 (a leading byte order mark dropped) unless ``name``
+    says otherwise; ``utf-8`` too drops the mark, which is never meant as a character of the
+    first cell. An unknown name is a :class:`DataError`."""
+    if name is None:
+        return DEFAULT_ENCODING
     try:
-        return raw.decode(encoding)
+        codec = codecs.lookup(name).name
+    except LookupError as exc:
+        raise DataError(f"unknown encoding {name!r}") from exc
+    return DEFAULT_ENCODING if codec == "utf-8" else codec
+
+
+def encoding_label(codec: str) -> str:
+    """How messages name an encoding: ``UTF-8`` for either UTF-8 codec, else the codec's name."""
+    return "UTF-8" if codec in ("utf-8", DEFAULT_ENCODING) else codec
+
+
+def is_line_splittable(codec: str) -> bool:
+    """Whether lines of ``codec`` text can be split on the byte ``\\n`` before decoding (UTF-8,
+    Latin-1, cp1252... but not UTF-16), as the JSONL and Dask readers do."""
+    sample = '\n{"a": 1},\r'
+    try:
+        return sample.encode("ascii").decode(codec) == sample
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def has_undecodable(text: str) -> bool:
+    """Whether ``text`` (decoded with ``surrogateescape``) holds bytes its encoding could not
+    decode; a search, not a copy, so a huge cell costs no memory to check."""
+    return not text.isascii() and _LONE_SURROGATE.search(text) is not None
+
+
+def decode(raw: bytes, encoding: str | None, source: str | os.PathLike[str]) -> str:
+    """``raw`` as text; a wrong or unknown encoding is a :class:`DataError` naming the fix."""
+    codec = text_encoding(encoding)
+    try:
+        return raw.decode(codec)
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{source}: not valid {encoding} text (byte {exc.start}); "
+            f"{source}: not valid {encoding or codec} text (byte {exc.start}); "
             "save it as UTF-8 or pass --encoding with the file's encoding"
         ) from exc
-    except LookupError as exc:
-        raise DataError(f"unknown encoding {encoding!r}") from exc
 
 
-def read_text(path: str | os.PathLike[str], encoding: str) -> str:
+def read_text(path: str | os.PathLike[str], encoding: str | None) -> str:
     """The whole file as text; messages name ``path`` as the caller gave it."""
     if not Path(path).is_file():
         raise DataError(f"{path}: no such file")

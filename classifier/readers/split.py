@@ -3,11 +3,14 @@
 The Dask engine tags an archive in parallel, one byte range per task, and must give exactly the
 rows the local engine reads from the whole file: a CSV headline may hold a quoted line break (at
 a block edge too), so "the next line end" is not a record end. :func:`scan_csv` therefore runs
-the very parser the local reader runs (``csv.reader`` over lines split the way
-``TextIOWrapper(newline="")`` splits them, decoded with ``surrogateescape``) over the file once,
+the very parser the local reader runs (:func:`~classifier.readers.csvlines.csv_rows` over lines
+split the way ``TextIOWrapper(newline="")`` splits them, decoded with ``surrogateescape`` in the
+file's encoding) over the file once,
 and notes the byte offset after each record; a range read from such an offset with a fresh
 parser yields the same records, bad ones included, as the whole-file parse yields there. JSONL
-records end at every ``\\n``, as the local reader splits them.
+records end at every ``\\n``, as the local reader splits them. Only encodings whose lines split
+on the bytes ``\\n`` and ``\\r`` can be cut this way (UTF-8, Latin-1, cp1252...; not UTF-16):
+:func:`check_splittable` refuses the others.
 
 Gzip cannot be read from the middle: offsets count uncompressed bytes, and a task reading a later
 range decompresses (and discards) what comes before it. That costs a fraction of a second per
@@ -16,7 +19,6 @@ range decompresses (and discards) what comes before it. That costs a fraction of
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import json
@@ -26,12 +28,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from classifier.errors import DataError
+from classifier.readers.base import DAMAGE, damage
+from classifier.readers.csvlines import csv_rows
+from classifier.readers.decoding import DEFAULT_ENCODING, is_line_splittable
 from classifier.readers.formats import FileFormat
 from classifier.readers.urls import is_url, open_url
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
 _BOM = b"\xef\xbb\xbf"
-_DAMAGE = (EOFError, gzip.BadGzipFile, OSError)
 _SKIP = 1 << 20  # bytes decompressed and discarded at a time on the way to a gzip range
 
 
@@ -84,11 +88,27 @@ def text_lines(binary: Any) -> Iterator[bytes]:
             yield raw[start:]
 
 
-def _decoded(lines: Iterator[bytes], position: list[int]) -> Iterator[str]:
+def check_splittable(path: Any, codec: str, engine: str = "the dask engine") -> None:
+    """Refuse an encoding whose text cannot be cut into lines as bytes (UTF-16, UTF-32)."""
+    if not is_line_splittable(codec):
+        raise DataError(
+            f"{path}: {engine} splits text on line ends, which {codec} text does not allow; "
+            "tag it with the local engine or convert it to UTF-8"
+        )
+
+
+def _line_codec(codec: str) -> str:
+    """The codec for one line: ``utf-8-sig`` would drop a BOM at the start of every line, where
+    the local reader drops only the file's first (:func:`scan_csv` cuts that one)."""
+    return "utf-8" if codec == DEFAULT_ENCODING else codec
+
+
+def _decoded(lines: Iterator[bytes], position: list[int], codec: str) -> Iterator[str]:
     """Decode each line as the local reader does, counting the bytes handed to the parser."""
+    codec = _line_codec(codec)
     for line in lines:
         position[0] += len(line)
-        yield line.decode("utf-8", "surrogateescape")
+        yield line.decode(codec, "surrogateescape")
 
 
 def _cut(ends: Iterator[int], start: int, blocksize: int) -> list[ByteRange]:
@@ -104,38 +124,71 @@ def _cut(ends: Iterator[int], start: int, blocksize: int) -> list[ByteRange]:
     return ranges
 
 
-def csv_records(lines: Iterator[bytes], delimiter: str, position: list[int]) -> Iterator[Any]:
+def csv_records(
+    lines: Iterator[bytes],
+    delimiter: str,
+    position: list[int],
+    codec: str = DEFAULT_ENCODING,
+) -> Iterator[Any]:
     """Field lists (or a reason string for a row ``csv`` rejects), blank lines skipped.
 
     ``position[0]`` is, after each record, the byte offset where it ends.
     """
-    from classifier.readers.chunks import iter_csv_fields  # chunks imports records; keep light
-
-    return iter_csv_fields(csv.reader(_decoded(lines, position), delimiter=delimiter))
+    return csv_rows(_decoded(lines, position, codec), delimiter)
 
 
-def scan_csv(path: str, fmt: FileFormat, blocksize: int) -> tuple[Any, list[ByteRange]]:
-    """The header record (fields, or a reason string, or None: no header) and the ranges of the
-    records after it."""
+def scan_csv(
+    path: str,
+    fmt: FileFormat,
+    blocksize: int,
+    *,
+    codec: str = DEFAULT_ENCODING,
+    header: bool = True,
+) -> tuple[Any, list[ByteRange]]:
+    """The first record (fields, or a reason string, or None: an empty file) and the ranges of
+    the records after it; with ``header=False`` the ranges hold the first record too."""
+    check_splittable(path, codec)
+    rows = [0]  # data records scanned, for the message if the file stops being readable
     with open_binary(path, fmt.gzip) as binary:
         try:
             lines = text_lines(binary)
             first = next(lines, b"")
-            bom = len(_BOM) if first.startswith(_BOM) else 0
+            bom = len(_BOM) if codec == DEFAULT_ENCODING and first.startswith(_BOM) else 0
             position = [bom]  # offsets count the BOM that the parser is not shown
-            records = csv_records(_with_first(first[bom:], lines), fmt.delimiter, position)
-            header = next(records, None)
+            records = csv_records(_with_first(first[bom:], lines), fmt.delimiter, position, codec)
+            if not header:
+                return _scan_headerless(records, position, bom, blocksize, rows)
+            head = next(records, None)
             header_end = position[0]
-            if header is None:
+            if head is None:
                 return None, [ByteRange(header_end, header_end, 0, 0)]
 
             def ends() -> Iterator[int]:
                 for _ in records:
+                    rows[0] += 1
                     yield position[0]
 
-            return header, _cut(ends(), header_end, max(1, blocksize))
-        except _DAMAGE as exc:
-            raise DataError(f"{path}: the file is damaged: {exc}") from exc
+            return head, _cut(ends(), header_end, max(1, blocksize))
+        except DAMAGE as exc:
+            raise damage(path, exc, rows[0]) from exc
+
+
+def _scan_headerless(
+    records: Iterator[Any], position: list[int], start: int, blocksize: int, rows: list[int]
+) -> tuple[Any, list[ByteRange]]:
+    """The ranges of a file without a header: every record is a row, the first one too."""
+    first = next(records, None)
+    if first is None:
+        return None, [ByteRange(start, start, 0, 0)]
+    rows[0] = 1
+
+    def ends() -> Iterator[int]:
+        yield position[0]
+        for _ in records:
+            rows[0] += 1
+            yield position[0]
+
+    return first, _cut(ends(), start, max(1, blocksize))
 
 
 def _with_first(first: bytes, lines: Iterator[bytes]) -> Iterator[bytes]:
@@ -160,8 +213,8 @@ def range_lines(path: str, fmt: FileFormat, part: ByteRange) -> Iterator[bytes]:
             else:
                 binary.seek(part.start)
                 data = binary.read(part.end - part.start)
-        except _DAMAGE as exc:
-            raise DataError(f"{path}: the file is damaged: {exc}") from exc
+        except DAMAGE as exc:
+            raise damage(path, exc, part.first_row) from exc
     if len(data) != part.end - part.start:
         raise DataError(f"{path} changed while it was being tagged (shorter than planned)")
     stream = io.BytesIO(data)
@@ -169,7 +222,7 @@ def range_lines(path: str, fmt: FileFormat, part: ByteRange) -> Iterator[bytes]:
 
 
 def scan_jsonl(
-    path: str, fmt: FileFormat, blocksize: int | None = None
+    path: str, fmt: FileFormat, blocksize: int | None = None, *, encoding: str = DEFAULT_ENCODING
 ) -> tuple[list[str], bool, list[ByteRange]]:
     """Every key of a JSONL file in order of first use, whether any line is broken, and ranges.
 
@@ -179,16 +232,17 @@ def scan_jsonl(
     """
     seen: dict[str, None] = {}
     bad = False
-    position = 0
+    position = rows = 0
 
     def ends(binary: Any) -> Iterator[int]:
-        nonlocal bad, position
+        nonlocal bad, position, rows
         for line in binary:
             position += len(line)
             if not line.strip():
                 continue
+            rows += 1
             try:
-                record = json.loads(line)
+                record = json.loads(line.decode(encoding))  # as JsonlRows decodes it
             except (UnicodeDecodeError, json.JSONDecodeError):
                 bad = True
                 yield position
@@ -204,6 +258,6 @@ def scan_jsonl(
     with open_binary(path, fmt.gzip) as binary:
         try:
             ranges = _cut(ends(binary), 0, blocksize or (1 << 62))
-        except _DAMAGE as exc:
-            raise DataError(f"{path}: the file is damaged: {exc}") from exc
+        except DAMAGE as exc:
+            raise damage(path, exc, rows) from exc
     return list(seen), bad, ranges

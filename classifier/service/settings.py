@@ -62,7 +62,8 @@ class Settings:
         ),
     )
     max_headline_chars: int = field(
-        default=1000, metadata=_meta("MAX_HEADLINE_CHARS", int, "longest headline accepted", 1)
+        default=config.DEFAULT_MAX_HEADLINE_CHARS,  # the one limit, shared with the commands
+        metadata=_meta("MAX_HEADLINE_CHARS", int, "longest headline accepted (CLI too)", 1),
     )
     uncertain_below: float = field(
         default=config.UNCERTAIN_BELOW,

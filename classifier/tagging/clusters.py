@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,22 +34,30 @@ class _NoClusters:
         return np.full(len(embeddings), -1, dtype=np.int64)
 
 
-def sample_headlines(input_path: str | os.PathLike[str], text_column: str, size: int) -> list[str]:
+def sample_headlines(
+    input_path: str | os.PathLike[str],
+    text_column: str,
+    size: int,
+    *,
+    max_chars: int | None = None,
+    **read: Any,
+) -> list[str]:
     """Up to ``size`` distinct normalised headlines, the ones with the smallest hashes.
 
     One streaming pass with a bounded heap: the sample does not depend on the order or the
-    number of repeats of the rows, so a resumed run fits the same clusters.
+    number of repeats of the rows, so a resumed run fits the same clusters. ``read`` (encoding,
+    header) is passed to :func:`~classifier.readers.stream.open_reader`.
     """
     if size < 1:
         raise ValueError("the cluster sample must hold at least one headline")
     kept: dict[str, int] = {}
     heap: list[tuple[int, str]] = []  # (-hash, text): the largest kept hash on top
-    with open_reader(input_path, text_column=text_column, reserved=set()) as reader:
+    with open_reader(input_path, text_column=text_column, reserved=set(), **read) as reader:
         for chunk in reader.chunks(_SCAN_CHUNK):
             for value, issue in zip(chunk.texts, chunk.issues, strict=True):
                 if issue:
                     continue
-                text, error = check_text(value, text_column)
+                text, error = check_text(value, text_column, max_chars)
                 if error or text in kept:
                     continue
                 digest = int.from_bytes(text_key(text)[:8], "big")
@@ -63,7 +72,7 @@ def sample_headlines(input_path: str | os.PathLike[str], text_column: str, size:
 
 
 def fit_clusters(
-    tagger: Tagger, input_path: Path, text_column: str, *, level: str, size: int
+    tagger: Tagger, input_path: Path, text_column: str, *, level: str, size: int, **read: Any
 ) -> None:
     """Fit a clusterer on a sample of the archive and make ``tagger`` assign every row with it.
 
@@ -72,7 +81,7 @@ def fit_clusters(
     from classifier.clustering import HeadlineClusterer  # scipy and scikit-learn: only when asked
 
     started = time.monotonic()
-    sample = sample_headlines(input_path, text_column, size)
+    sample = sample_headlines(input_path, text_column, size, max_chars=tagger.max_chars, **read)
     if len(sample) < 2:
         tagger.assigner = _NoClusters()
         return

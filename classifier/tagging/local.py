@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
 from classifier.encoders.cache import EmbeddingCache
 from classifier.readers.formats import detect_format
 from classifier.readers.stream import Reader, open_reader
@@ -26,6 +27,7 @@ from classifier.tagging.run import (
     check_paths,
     clusters_id,
     make_job,
+    reading_identity,
 )
 from classifier.tagging.tagger import DEFAULT_MEMO_SIZE, ClusterAssigner, Tagger, encoder_id
 
@@ -51,6 +53,9 @@ def tag_file(
     memo_size: int = DEFAULT_MEMO_SIZE,
     encode_batch_size: int | None = None,
     progress: ProgressCallback | None = None,
+    encoding: str | None = None,
+    header: bool = True,
+    max_chars: int = DEFAULT_MAX_HEADLINE_CHARS,
 ) -> TagSummary:
     """Tag every row of ``input_path`` into ``output_path`` (format from its extension).
 
@@ -59,6 +64,8 @@ def tag_file(
     ``"themes"``) a clusterer is fitted on ``cluster_sample`` distinct headlines of the archive
     and every row gets the id it assigns (``-1``: none) in a ``cluster`` column; a pre-fitted
     ``assigner`` (with an ``assigner_id`` naming it for ``resume``) may be given instead.
+    ``encoding`` and ``header`` say how to read a CSV/JSONL input (see ``open_reader``); a
+    headline over ``max_chars`` characters is a skipped row, with the reason, never embedded.
     """
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
@@ -78,7 +85,9 @@ def tag_file(
         assigner=assigner,
         memo_size=memo_size,
         encode_batch_size=encode_batch_size,
+        max_chars=max_chars,
     )
+    read = {"encoding": encoding, "header": header}
     job = make_job(
         input_path,
         text_column=text_column,
@@ -87,9 +96,10 @@ def tag_file(
         clusters=assigner_id if with_clusters else None,
         output_format=out_fmt,
         engine="local",
+        **reading_identity(encoding, header, max_chars),
     )
     started = time.monotonic()
-    with open_reader(input_path, text_column=text_column, reserved=reserved) as reader:
+    with open_reader(input_path, text_column=text_column, reserved=reserved, **read) as reader:
         target = OutputTarget(
             output_path,
             out_fmt,
@@ -103,7 +113,9 @@ def tag_file(
         target.begin()
         try:
             if clusters is not None and not target.finished:
-                fit_clusters(tagger, input_path, text_column, level=clusters, size=cluster_sample)
+                fit_clusters(
+                    tagger, input_path, text_column, level=clusters, size=cluster_sample, **read
+                )
             if not target.finished:
                 for chunk in reader.chunks(chunk_size, skip=target.rows_done):
                     target.write(chunk, tagger.tag(chunk))

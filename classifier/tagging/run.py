@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
 from classifier.errors import DataError
 from classifier.files import would_overwrite
 from classifier.readers.formats import FileFormat
@@ -74,6 +75,19 @@ def make_job(
         "engine": engine,
         **extra,
     }
+
+
+def reading_identity(encoding: str | None, header: bool, max_chars: int) -> dict[str, Any]:
+    """How the input is read, for the job: a resumed run must read it the same way. Recorded
+    only when not the default, so that the runs of earlier versions still resume."""
+    identity: dict[str, Any] = {}
+    if encoding is not None:
+        identity["encoding"] = encoding
+    if not header:
+        identity["header"] = False
+    if max_chars != DEFAULT_MAX_HEADLINE_CHARS:
+        identity["max_headline_chars"] = max_chars
+    return identity
 
 
 def clusters_id(level: str, sample: int) -> str:

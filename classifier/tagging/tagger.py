@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
 from classifier.encoders.cache import EmbeddingCache, text_key
 from classifier.readers.chunks import MISSING, Chunk
 from classifier.tagging.defaults import DEFAULT_MEMO_SIZE
 from classifier.tagging.results import TagResult
-from classifier.text import headline_problem, is_clean_text
+from classifier.text import headline_problem, is_clean_text, too_long
 
 if TYPE_CHECKING:
     from classifier.topics.model import TopicModel
@@ -37,15 +38,23 @@ def normalise_headline(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def check_text(value: Any, column: str) -> tuple[str | None, str | None]:
-    """(normalised headline, None) for a usable value, else (None, reason)."""
+def check_text(
+    value: Any, column: str, max_chars: int | None = None
+) -> tuple[str | None, str | None]:
+    """(normalised headline, None) for a usable value, else (None, reason).
+
+    A value over ``max_chars`` is refused before it is normalised, so it is never copied,
+    tokenised or embedded (a 10 MB one cost 1.8 GB in the encoder).
+    """
     if value is MISSING:
         return None, f"no {column}"
     if value is None:
         return None, f"empty {column}"
-    problem = headline_problem(value)
+    problem = headline_problem(value, max_chars)
     if problem == "not text":
         return None, f"{column} is not text: {type(value).__name__}"
+    if problem == "too long":
+        return None, f"{column} too long: {too_long(len(value), max_chars or 0)}"
     if not is_clean_text(value):
         return None, f"{column} is not valid UTF-8"
     if problem == "empty":
@@ -78,7 +87,8 @@ class Tagger:
     costs a dictionary look-up. It has two generations: when the young one is full the old one
     is dropped, so the headlines seen least recently are forgotten first; with an on-disk cache
     a forgotten headline is still not re-embedded. ``assigner`` (a fitted clusterer) adds a
-    cluster id to every label; ``encode_batch_size`` is passed to the encoder.
+    cluster id to every label; ``encode_batch_size`` is passed to the encoder; a headline over
+    ``max_chars`` is a skipped row (``tag_error``), never embedded.
     """
 
     model: TopicModel
@@ -88,6 +98,7 @@ class Tagger:
     assigner: ClusterAssigner | None = None
     memo_size: int = DEFAULT_MEMO_SIZE
     encode_batch_size: int | None = None
+    max_chars: int = DEFAULT_MAX_HEADLINE_CHARS
     stats: TaggerStats = field(default_factory=TaggerStats, init=False)
 
     def __post_init__(self) -> None:
@@ -157,7 +168,7 @@ class Tagger:
             if issue:
                 errors[i] = issue
                 continue
-            text, error = check_text(value, self.text_column)
+            text, error = check_text(value, self.text_column, self.max_chars)
             if error:
                 errors[i] = error
                 continue

@@ -4,7 +4,8 @@ The output of a chunk is built whole before it is written, so the checkpointed o
 append it in one write and cut a half-written tail back on resume. Each tag column is described
 once in ``_TAG_FIELDS`` (its Arrow type and its CSV cell), in the order ``TAG_COLUMNS`` gives.
 CSV output writes undecodable input bytes back as they were; JSONL and Parquet must be valid
-UTF-8, so they get U+FFFD instead.
+UTF-8, so they get U+FFFD instead. CSV cells a spreadsheet would run as a formula get a single
+quote in front (:func:`classifier.text.spreadsheet_safe`); JSONL and Parquet keep them raw.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 import pyarrow as pa
 
 from classifier.readers.chunks import Chunk
+from classifier.readers.csvlines import HUGE_LINE, format_row
 from classifier.readers.decoding import clean_text, raw_bytes
 from classifier.readers.formats import FileFormat
 from classifier.tagging.results import TOPICS_SEPARATOR, TagResult, output_columns
+from classifier.text import spreadsheet_safe
 
 # column -> (Arrow type, CSV cell of a value)
 _TAG_FIELDS: dict[str, tuple[pa.DataType, Callable[[Any], str]]] = {
@@ -72,7 +75,13 @@ class CsvFormatter:
 
     def _lines(self, rows: Iterable[list[str]]) -> bytes:
         buffer = io.StringIO()
-        csv.writer(buffer, delimiter=self.delimiter, lineterminator="\n").writerows(rows)
+        writer = csv.writer(buffer, delimiter=self.delimiter, lineterminator="\n")
+        for row in rows:
+            cells = [spreadsheet_safe(cell) for cell in row]
+            if sum(map(len, cells)) > HUGE_LINE:  # a huge cell: no copy at 4 bytes a character
+                buffer.write(format_row(cells, self.delimiter))
+            else:
+                writer.writerow(cells)
         return raw_bytes(buffer.getvalue())
 
     def format(self, chunk: Chunk, result: TagResult) -> bytes:

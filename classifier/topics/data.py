@@ -12,6 +12,7 @@ from pathlib import Path
 
 from classifier.errors import DataError
 from classifier.readers.records import Problem, iter_records
+from classifier.text import headline_problem, too_long
 from classifier.topics.multi import NONE_LABEL
 
 logger = logging.getLogger(__name__)
@@ -70,14 +71,19 @@ def read_labelled(
     label_column: str = LABEL_COLUMN,
     topics_column: str = TOPICS_COLUMN,
     group_column: str = GROUP_COLUMN,
-    encoding: str = "utf-8-sig",
+    encoding: str | None = "utf-8-sig",
+    header: bool = True,
+    max_chars: int | None = None,
 ) -> LabelledData:
     """Headlines and topics from a CSV/JSONL file; bad rows are listed, not dropped in silence.
 
     A row's topics come from ``topics_column`` (``trade;geopolitics``, primary first) and/or
     ``label_column`` (one topic); a file needs one of the two columns. An optional
     ``group_column`` (default ``set``) says where each row came from; when every usable row has
-    one, training cross-validates by holding out whole groups.
+    one, training cross-validates by holding out whole groups. A headline over ``max_chars``
+    characters is a problem row, never normalised or embedded; ``header=False`` reads a CSV
+    without a header, its columns named ``1``, ``2``... (then ``label_column`` is required: a
+    numbered file has no ``topics`` column).
     """
     texts: list[str] = []
     labels: list[str] = []
@@ -85,7 +91,9 @@ def read_labelled(
     groups: list[str | None] = []
     problems: list[Problem] = []
     rows = 0
-    for number, record in iter_records(path, encoding=encoding, required=(text_column,)):
+    # without a header there is no topics column: the label column is the one that must exist
+    required = (text_column,) if header else (text_column, label_column)
+    for number, record in iter_records(path, encoding=encoding, required=required, header=header):
         rows += 1
         if rows == 1 and isinstance(record, dict):
             _check_label_columns(path, record, label_column, topics_column)
@@ -95,6 +103,9 @@ def read_labelled(
         text, label = record.get(text_column), record.get(label_column)
         if not isinstance(text, str):
             problems.append(Problem(str(path), number, f"{text_column} is not text"))
+        elif headline_problem(text, max_chars) == "too long":
+            words = too_long(len(text), max_chars or 0)
+            problems.append(Problem(str(path), number, f"{text_column} too long: {words}"))
         elif not text.strip():
             problems.append(Problem(str(path), number, f"empty {text_column}"))
         elif (parsed := parse_topics(record.get(topics_column), label))[0] is None:

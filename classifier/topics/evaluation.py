@@ -52,8 +52,12 @@ def evaluate(
     return result
 
 
-def evaluate_file(model: TopicModel, path: str, *, encoding: str = "utf-8-sig") -> dict[str, Any]:
-    data = read_labelled(path, encoding=encoding)
+def evaluate_file(
+    model: TopicModel, path: str, *, encoding: str = "utf-8-sig", **read: Any
+) -> dict[str, Any]:
+    """Score ``model`` on a labelled file; ``read`` (columns, ``header``, ``max_chars``) goes to
+    :func:`~classifier.topics.data.read_labelled`, whose problem rows are listed as skipped."""
+    data = read_labelled(path, encoding=encoding, **read)
     result = evaluate(model, data.texts, data.labels, data.topics)
     result["file"] = str(path)
     result["rows_read"] = data.rows_read

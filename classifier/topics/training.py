@@ -273,16 +273,18 @@ def train_from_file(
     encoding: str = "utf-8-sig",
     head_params: dict[str, Any] | None = None,
     gate: PromotionGate | None = None,
+    **read: Any,
 ) -> tuple[TrainResult, list]:
     """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``).
 
     ``if-better`` asks the gate (:mod:`classifier.topics.gate`); the new model is scored on its
     evaluation file whatever the policy, and the result kept in the manifest's ``evaluation``.
+    ``read`` (columns, ``header``, ``max_chars``) goes to :func:`~classifier.topics.data.read_labelled`.
     """
     from classifier.topics.data import read_labelled
 
     store.check_writable()  # before the minutes of work a read-only store would lose
-    data = read_labelled(path, encoding=encoding)
+    data = read_labelled(path, encoding=encoding, **read)
     for problem in data.problems:
         logger.warning("skipped %s", problem)
     gate = (gate or PromotionGate()).load()

@@ -19,7 +19,10 @@ def run(monkeypatch, real_embedder, capsys):
     def _run(*argv: str, stdin: str | None = None):
         if stdin is not None:
             monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = cli.main(list(argv))
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exit_info:  # argparse refused an option, as a process would exit
+            code = exit_info.code
         out = capsys.readouterr()
         return code, out.out, out.err
 

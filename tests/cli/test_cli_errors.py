@@ -18,7 +18,7 @@ from tests.conftest import write_csv
         (["evaluate", "missing.csv"], "missing.csv: no such file"),
         (["promote", "../../etc"], "invalid model version name"),
         (["predict", "--model", "v-nope", "x"], "'v-nope' not found"),
-        (["train", "{bad_columns}"], "missing column(s) headline, topic"),
+        (["train", "{bad_columns}"], "missing column(s) headline; found title, label"),
         (["train", "{one_label}"], "at least two"),
         (["train", "{data}", "--priors", "other=x"], "priors must look like"),
     ],

@@ -22,6 +22,8 @@ BAD_NUMBERS = {
     ("predict", "--batch-size"): ["0", "-1", "many"],
     ("predict", "--uncertain-below"): ["-0.1", "1.5", "nan"],
     ("train", "--C"): ["0", "-1", "inf", "nan"],
+    ("train", "--f1-tolerance"): ["-0.1", "inf", "nan"],
+    ("train", "--max-topic-drop"): ["-1", "inf", "much"],
     ("serve", "--port"): ["0", "70000", "http"],
     ("serve", "--workers"): ["0"],
     ("serve", "--threads"): ["0"],
@@ -37,6 +39,10 @@ BAD_NUMBERS = {
     ("tag", "--checkpoint-every"): ["-1", "nan", "inf"],
     ("tag", "--memo-size"): ["0"],
     ("tag", "--encoder-threads"): ["0", "-1"],
+    **{
+        (command, "--max-headline-chars"): ["0", "-3", "long"]
+        for command in ("predict", "tag", "train", "evaluate", "cluster")
+    },
 }
 CASES = [(cmd, opt, bad) for (cmd, opt), values in BAD_NUMBERS.items() for bad in values]
 

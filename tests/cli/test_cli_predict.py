@@ -125,3 +125,25 @@ def test_uncertain_follows_the_bar_the_user_sets(run, trained):
     assert json.loads(out)["uncertain"] is False
     _, out, _ = run("predict", "--models-dir", str(trained), "--format", "csv", "Tariffs")
     assert out.splitlines()[1].split(",")[5] in ("True", "False")
+
+
+def test_predict_csv_neutralises_formulas_and_keeps_the_limit_and_the_bar(run, trained):
+    """The merge of issue 19's two halves: ``--format csv`` passes every cell through
+    ``text.spreadsheet_safe`` like every CSV we write, an over-long line is refused by
+    ``--max-headline-chars`` with its row kept, and ``--uncertain-below`` still applies."""
+    import csv
+    import io
+
+    formula = '=HYPERLINK("http://x.example","tariffs")'
+    stdin = f"{formula}\n{'steel ' * 20}\n@SUM(A1) tariffs on steel\n"
+    argv = ["predict", "--models-dir", str(trained), "--format", "csv"]
+    code, out, _ = run(*argv, "--uncertain-below", "1", "--max-headline-chars", "60", stdin=stdin)
+    assert code == 1  # the over-long line
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["headline"] == "'" + formula and rows[0]["topic"]
+    assert rows[0]["uncertain"] == "True"
+    assert rows[1]["error"].startswith("the headline is too long: 120 characters, over the limit")
+    assert rows[1]["headline"].endswith("…") and not rows[1]["topic"]
+    assert rows[2]["headline"] == "'@SUM(A1) tariffs on steel"
+    _, jsonl, _ = run("predict", "--models-dir", str(trained), stdin=stdin)
+    assert json.loads(jsonl.splitlines()[0])["headline"] == formula  # JSONL keeps it raw

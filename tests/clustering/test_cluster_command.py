@@ -170,3 +170,70 @@ def test_cli_outputs_get_ordinary_permissions(tmp_path, capsys, use_fake_model):
     code, _, _ = run(capsys, source, "--out", out, "--plot", plot)
     assert code == 0
     assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE(plot.stat().st_mode) == 0o644
+
+
+def test_cli_skips_over_long_headlines_and_huge_cells_with_the_reason(
+    tmp_path, capsys, monkeypatch, fake_model
+):
+    """A cell over 16 MB was a traceback and a 50 MB line took 124 s and 7 GB (issue 19 #5, #6):
+    they are unusable rows now, named with their length, and never embedded."""
+    seen: list[int] = []
+
+    class Measuring(type(fake_model.embedder)):
+        def encode(self, texts, *, batch_size=None):
+            seen.extend(len(t) for t in texts)
+            return super().encode(texts, batch_size=batch_size)
+
+    monkeypatch.setattr(
+        "classifier.cli.cluster.load_resources", lambda args: (Measuring(), fake_model)
+    )
+    texts, _ = story_headlines()
+    huge = "y" * (17 * 1024 * 1024)
+    source = write_csv(
+        tmp_path / "in.csv", [(t, "x") for t in texts] + [(huge, "x"), ("w" * 1001, "x")]
+    )
+    code, out, err = run(capsys, source, "--json")
+    assert code == 0, err
+    skipped = json.loads(out)["skipped"]
+    assert skipped == [
+        {
+            "row": N_HEADLINES + 1,
+            "reason": f"headline too long: {len(huge):,} characters, over the limit of 1,000 (--max-headline-chars)",
+        },
+        {
+            "row": N_HEADLINES + 2,
+            "reason": "headline too long: 1,001 characters, over the limit of 1,000 (--max-headline-chars)",
+        },
+    ]
+    assert max(seen) <= 1000
+    lines = tmp_path / "lines.txt"
+    lines.write_text("\n".join(texts[:20] + ["z" * 50]) + "\n")
+    code, out, _ = run(capsys, lines, "--json", "--max-headline-chars", "40")
+    assert code == 0 and json.loads(out)["skipped"][-1]["reason"].startswith("line too long: 50")
+
+
+def test_cli_out_csv_neutralises_formula_cells(tmp_path, capsys, use_fake_model):
+    """--out CSV wrote =, +, -, @ cells as they were (issue 19, CSV formula injection)."""
+    texts, _ = story_headlines()
+    texts = list(texts)
+    texts[0] = '=HYPERLINK("http://evil")'
+    texts[1] = "-2+3 " + texts[1]
+    source = write_csv(tmp_path / "in.csv", [(t, "x") for t in texts])
+    out = tmp_path / "out.csv"
+    assert run(capsys, source, "--out", out)[0] == 0
+    rows = {int(r["row"]): r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert rows[1]["headline"] == '\'=HYPERLINK("http://evil")'
+    assert rows[2]["headline"].startswith("'-2+3 ")
+    jsonl = tmp_path / "out.jsonl"
+    assert run(capsys, source, "--out", jsonl)[0] == 0
+    assert json.loads(jsonl.read_text().splitlines()[0])["headline"] == texts[0]  # raw
+
+
+def test_cli_reads_a_headerless_csv_by_column_number(tmp_path, capsys, use_fake_model):
+    texts, _ = story_headlines()
+    source = tmp_path / "plain.csv"
+    with open(source, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([str(i), t] for i, t in enumerate(texts))
+    code, out, err = run(capsys, source, "--json", "--no-header", "--text-column", "2")
+    assert code == 0, err
+    assert json.loads(out)["n_headlines"] == len(texts)

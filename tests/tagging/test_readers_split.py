@@ -100,3 +100,37 @@ def test_a_header_only_and_an_empty_file_plan_one_empty_part(tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(DataError, match="no header row"):
         plan_partitions(tmp_path / "empty.csv", "headline", 10)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("blocksize", [1, 13, 1 << 40])
+def test_headerless_files_in_another_encoding_split_into_the_local_readers_rows(
+    tmp_path, gz, blocksize
+):
+    """Issue 19 on the record-aware splitter: --encoding and --no-header read each byte range
+    as the local reader reads the whole file (a BOM-like start, a quoted line break, a short
+    row, a byte that is not cp1252 included)."""
+    rows = ['\xef\xbb\xbf1,Caf\xe9 "\u20ac" prices', '2,"two\nlines",x', "3", "4,bad ? byte"]
+    data = ("\r\n".join(rows) + "\r\n").encode("cp1252")
+    data = data.replace(b"?", b"\x81")  # a byte cp1252 cannot decode
+    path = tmp_path / ("in.csv.gz" if gz else "in.csv")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    read = {"encoding": "cp1252", "header": False}
+    with open_reader(path, text_column="2", reserved=RESERVED, **read) as reader:
+        columns, expected = list(reader.columns), _rows(list(reader.chunks(50)))
+    assert columns == ["1", "2"] and len(expected) == 4
+    assert any("not valid cp1252" in (issue or "") for _, _, issue in expected)
+    plan = plan_partitions(path, "2", blocksize, **read)
+    chunks = [c for part in plan.parts for c in read_part(part, plan, 3)]
+    assert (list(plan.columns), _rows(chunks)) == (columns, expected)
+    assert plan.identity()["header"] is False and plan.identity()["encoding"] == "cp1252"
+
+
+def test_the_splitter_refuses_what_it_cannot_cut(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes("headline\nx\n".encode("utf-16"))
+    with pytest.raises(DataError, match="utf-16 text does not allow; tag it with the local"):
+        plan_partitions(path, "headline", 10, encoding="utf-16")
+    (tmp_path / "in.jsonl").write_bytes(b'{"headline": "x"}\n')
+    with pytest.raises(DataError, match="--no-header is for CSV and TSV"):
+        plan_partitions(tmp_path / "in.jsonl", "headline", 10, header=False)

@@ -38,7 +38,14 @@ from classifier.tagging.defaults import DEFAULT_BLOCKSIZE, DEFAULT_CHUNK_SIZE
 from classifier.tagging.output import OutputTarget
 from classifier.tagging.paths import is_partitioned_output, partial_paths, remote_staging
 from classifier.tagging.results import TagResult
-from classifier.tagging.run import Counters, ProgressCallback, TagSummary, check_paths, make_job
+from classifier.tagging.run import (
+    Counters,
+    ProgressCallback,
+    TagSummary,
+    check_paths,
+    make_job,
+    reading_identity,
+)
 from classifier.topics.store import ModelStore
 
 
@@ -81,11 +88,14 @@ def tag_dask(
     window: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     connect_timeout: float | None = None,
+    encoding: str | None = None,
+    header: bool = True,
 ) -> TagSummary:
     """Tag ``input_path`` on a Dask cluster; ``scheduler`` is an address or a ``Client``.
 
     Workers tag each partition ``chunk_size`` rows at a time, as the local engine does, so a
-    worker's memory does not grow with ``blocksize``.
+    worker's memory does not grow with ``blocksize``. ``encoding`` and ``header`` say how to
+    read a CSV/JSONL input, as for the local engine; ``spec.max_chars`` is the headline limit.
     """
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
@@ -104,7 +114,9 @@ def tag_dask(
     client, owned = _client(scheduler, connect_timeout)
     try:
         started = time.monotonic()
-        plan = plan_partitions(input_path, spec.text_column, blocksize)
+        plan = plan_partitions(
+            input_path, spec.text_column, blocksize, encoding=encoding, header=header
+        )
         job = make_job(
             input_path,
             text_column=spec.text_column,
@@ -116,6 +128,7 @@ def tag_dask(
             output_format="parquet-folder" if fmt is None else fmt,
             engine="dask",
             **plan.identity(),
+            **reading_identity(None, True, spec.max_chars),  # encoding, header: in the plan's
         )
         with client.as_current():
             run = DaskRun(

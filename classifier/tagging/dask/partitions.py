@@ -18,10 +18,12 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from classifier.errors import DataError
-from classifier.readers.chunks import Chunk, CsvRows, JsonlRows, rename_clashes
+from classifier.readers.base import check_typed_input
+from classifier.readers.chunks import Chunk, CsvRows, JsonlRows, numbered_columns, rename_clashes
+from classifier.readers.decoding import DEFAULT_ENCODING, encoding_label, text_encoding
 from classifier.readers.formats import FileFormat, detect_format
 from classifier.readers.split import ByteRange, csv_records, range_lines, scan_csv, scan_jsonl
-from classifier.readers.stream import jsonl_layout
+from classifier.readers.stream import check_jsonl_reading, jsonl_layout
 from classifier.readers.urls import is_url, open_url
 from classifier.tagging.results import output_columns
 
@@ -52,14 +54,25 @@ class Plan:
     header: tuple[str, ...] = ()  # CSV: the header as read
     renames: tuple[tuple[str, str], ...] = ()  # JSONL: input keys renamed to spare tag's columns
     text_column: str = "headline"
+    encoding: str = DEFAULT_ENCODING
+    has_header: bool = True
 
     @property
     def total_rows(self) -> int:
         return sum(p.rows for p in self.parts)
 
     def identity(self) -> dict[str, Any]:
-        """What a resumed run must find unchanged: the same partitions at the same offsets."""
-        return {"partitions": len(self.parts), "boundaries": [p.start for p in self.parts][:1000]}
+        """What a resumed run must find unchanged: the same partitions at the same offsets, and
+        the same way of reading them (only recorded when not the default, so older runs resume)."""
+        identity: dict[str, Any] = {
+            "partitions": len(self.parts),
+            "boundaries": [p.start for p in self.parts][:1000],
+        }
+        if self.encoding != DEFAULT_ENCODING:
+            identity["encoding"] = self.encoding
+        if not self.has_header:
+            identity["header"] = False
+        return identity
 
     def empty_chunk(self, path: str | None = None) -> Chunk:
         """No rows, but the input's columns (with the Parquet types of ``path`` or the first)."""
@@ -69,29 +82,45 @@ class Plan:
         return Chunk.empty()
 
 
-def plan_partitions(path: Path | str, text_column: str, blocksize: int) -> Plan:
-    """Split an input into partitions of about ``blocksize`` bytes (Parquet: by row group)."""
+def plan_partitions(
+    path: Path | str,
+    text_column: str,
+    blocksize: int,
+    *,
+    encoding: str | None = None,
+    header: bool = True,
+) -> Plan:
+    """Split an input into partitions of about ``blocksize`` bytes (Parquet: by row group).
+
+    ``encoding`` and ``header`` are :func:`~classifier.readers.stream.open_reader`'s, and read
+    the input as the local engine reads it: a headerless CSV's columns are named ``1``, ``2``...
+    """
     fmt = detect_format(path)
     reserved = set(output_columns(False))
     if fmt.kind == "parquet":
+        check_typed_input(Path(str(path)), encoding, header)
         return _plan_parquet(path, fmt, text_column, reserved)
+    codec = text_encoding(encoding)
+    how: dict[str, Any] = {"text_column": text_column, "encoding": codec, "has_header": header}
     if fmt.kind == "jsonl":
-        keys, bad, ranges = scan_jsonl(str(path), fmt, blocksize)
+        check_jsonl_reading(path, codec, header)
+        keys, bad, ranges = scan_jsonl(str(path), fmt, blocksize, encoding=codec)
         columns, renames = jsonl_layout(path, keys, bad, text_column, reserved)
-        return Plan(
-            fmt, _parts(path, ranges), tuple(columns), (), tuple(renames.items()), text_column
-        )
-    header, ranges = scan_csv(str(path), fmt, blocksize)
-    if isinstance(header, str):
-        raise DataError(f"{path}: cannot read the header: {header}")
-    header = list(header or [])
-    if header and header[0].startswith("\ufeff"):  # a second BOM, as the local reader drops it
-        header[0] = header[0][1:]
+        return Plan(fmt, _parts(path, ranges), tuple(columns), (), tuple(renames.items()), **how)
+    first, ranges = scan_csv(str(path), fmt, blocksize, codec=codec, header=header)
+    if isinstance(first, str):
+        raise DataError(f"{path}: cannot read the first row: {first}")
+    first = list(first or [])
+    if first and first[0].startswith("\ufeff"):  # a second BOM, as the local reader drops it
+        first[0] = first[0][1:]
+    names = first if header else numbered_columns(len(first))
     try:
-        rows = CsvRows(header, text_column, reserved)
+        rows = CsvRows(
+            names, text_column, reserved, numbered=not header, encoding=encoding_label(codec)
+        )
     except DataError as exc:
         raise DataError(f"{path}: {exc}") from exc
-    return Plan(fmt, _parts(path, ranges), tuple(rows.columns), tuple(header), (), text_column)
+    return Plan(fmt, _parts(path, ranges), tuple(rows.columns), tuple(names), (), **how)
 
 
 def _parts(path: Path | str, ranges: list[ByteRange]) -> tuple[Part, ...]:
@@ -137,12 +166,20 @@ def read_part(part: Part, plan: Plan, chunk_size: int) -> Iterator[Chunk]:
         return
     lines = range_lines(part.path, plan.fmt, part.byte_range)
     if plan.fmt.kind == "jsonl":
-        rows = JsonlRows(plan.text_column, dict(plan.renames))
+        rows = JsonlRows(plan.text_column, dict(plan.renames), plan.encoding)
         items: Iterator[Any] = (line for line in lines if line.strip())
         build = rows.build
     else:
-        csv_rows = CsvRows(list(plan.header), plan.text_column, set(output_columns(False)))
-        items = csv_records(lines, plan.fmt.delimiter, [0])
+        csv_rows = CsvRows(
+            list(plan.header),
+            plan.text_column,
+            set(output_columns(False)),
+            numbered=not plan.has_header,
+            encoding=encoding_label(plan.encoding),
+        )
+        items = csv_records(lines, plan.fmt.delimiter, [0], plan.encoding)
+        if not plan.has_header and part.first_row == 0:
+            items = _without_bom(items)
         build = csv_rows.build
     start, batch = part.first_row, []
     for item in items:
@@ -152,3 +189,14 @@ def read_part(part: Part, plan: Plan, chunk_size: int) -> Iterator[Chunk]:
             start, batch = start + len(batch), []
     if batch:
         yield build(start, batch)
+
+
+def _without_bom(items: Iterator[Any]) -> Iterator[Any]:
+    """A headerless file's first row with a second BOM dropped from its first cell, as the
+    local reader drops it (it reads that row as it would a header)."""
+    first = next(items, None)
+    if isinstance(first, list) and first and first[0].startswith("\ufeff"):
+        first = [first[0][1:], *first[1:]]
+    if first is not None:
+        yield first
+    yield from items

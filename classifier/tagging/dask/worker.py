@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
 from classifier.encoders import embedder_for
 from classifier.errors import DataError, HeadlineTopicsError
 from classifier.readers.formats import FileFormat
@@ -48,6 +49,7 @@ class ModelSpec:
     cache_dir: str | None = None
     memo_size: int = DEFAULT_MEMO_SIZE
     encode_batch_size: int | None = None
+    max_chars: int = DEFAULT_MAX_HEADLINE_CHARS  # longer headlines are skipped rows
     embedder_factory: Callable[[], Any] | None = None  # tests inject a fake encoder
 
 
@@ -84,6 +86,7 @@ def worker_tagger(spec: ModelSpec) -> tuple[Tagger, threading.Lock]:
                 cache=open_cache(spec.cache_dir, model),
                 memo_size=spec.memo_size,
                 encode_batch_size=spec.encode_batch_size,
+                max_chars=spec.max_chars,
             )
             _TAGGER_LOCKS[spec] = threading.Lock()
             LOADS[spec] += 1
