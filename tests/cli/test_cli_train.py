@@ -40,7 +40,7 @@ def test_a_smaller_file_of_other_data_does_not_replace_the_current_model(run, tr
     toy = write_csv(tmp_path / "toy.csv", [r for rows in by_topic.values() for r in rows[:12]])
     code, out, err = run("train", str(toy), "--models-dir", str(trained))
     assert code == 0, err
-    assert "on multi_dev.csv (340 headlines never trained on): macro-F1" in out
+    assert "on multi_dev.csv (340 headlines never trained on): topic lists: macro-F1" in out
     assert "NOT promoted: rule 1 (macro-F1)" in out and f"current {first}'s" in out
     assert store.current_version() == first
 
