@@ -9,7 +9,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from classifier.topics.head import TopicHead, fit_temperature, fit_thresholds
 from classifier.topics.metrics import expected_calibration_error
 
-
 #: A weight of 2 is not two copies of a row here, by design: the held-out folds that calibrate
 #: the temperature put two copies in different folds (each scored by a model that saw the
 #: other), so the calibration, and the logits it divides, differ. The weights themselves are fit
