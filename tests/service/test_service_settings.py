@@ -41,6 +41,7 @@ def test_settings_come_from_the_environment_with_defaults(tmp_path):
             {"HEADLINE_TOPICS_MAX_HEADLINES": "0"},
             "HEADLINE_TOPICS_MAX_HEADLINES must be at least 1",
         ),
+        ({"HEADLINE_TOPICS_UNCERTAIN_BELOW": "2"}, "UNCERTAIN_BELOW must be from 0 to 1"),
         ({"HEADLINE_TOPICS_BATCH_WAIT_MS": "nan"}, "BATCH_WAIT_MS must be a finite number"),
         ({"HEADLINE_TOPICS_BATCH_WAIT_MS": "-1"}, "BATCH_WAIT_MS must be at least 0"),
         ({"HEADLINE_TOPICS_MAX_BODY_BYTES": "1e6"}, "MAX_BODY_BYTES must be a whole number"),
@@ -51,3 +52,11 @@ def test_settings_come_from_the_environment_with_defaults(tmp_path):
 def test_bad_settings_are_refused_by_name(env, message):
     with pytest.raises(ValueError, match=message):
         Settings.from_env(env)
+
+
+def test_every_setting_is_in_the_services_reference_page():
+    from tests.support import ROOT
+
+    page = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
+    missing = [row[0] for row in Settings.table() if f"`{row[0]}`" not in page]
+    assert not missing, f"docs/service.md does not list {missing}"
