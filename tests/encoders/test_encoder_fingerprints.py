@@ -101,7 +101,7 @@ def test_fingerprints_tell_int8_apart_and_fp32_shares_torch(fp32, int8, real_emb
 def test_a_torch_head_serves_equal_on_fp32_and_close_on_int8_with_a_warning(
     tmp_path, real_embedder, fp32, int8, caplog
 ):
-    rows = load_project_data()[::40]
+    rows = load_project_data()[::10]
     texts, labels = [r["headline"] for r in rows], [r["topic"] for r in rows]
     model, manifest = train_model(
         texts, labels, real_embedder, head_params={"calibration_folds": 2}, source="test"

@@ -132,7 +132,7 @@ def test_batcher_scores_each_request_with_its_own_model(models_dir):
         if model is None:
             np.testing.assert_array_equal(got, FakeEmbedder().encode(texts))
         else:  # the same as that model scoring these headlines on its own
-            np.testing.assert_array_equal(got, model.predict_proba(texts))
+            np.testing.assert_array_equal(got, model.scores(texts))
     batcher.close()
     assert encoder.batches == [1, 8]  # the four requests shared one encoder call
 
