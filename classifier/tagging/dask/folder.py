@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from classifier.errors import DataError
 from classifier.files import fsync_dir, write_atomic
-from classifier.tagging.dask.folder_parts import is_tag_output_folder, part_counters, part_path
+from classifier.tagging.dask.folder_parts import (
+    is_tag_output_folder,
+    part_counters,
+    part_path,
+    run_parts,
+)
 from classifier.tagging.paths import JOB_FILE, partial_paths
 from classifier.tagging.run import Counters
 
@@ -68,7 +73,6 @@ def write_folder(run: DaskRun, submit: Callable[[int], Any]) -> tuple[Counters, 
 
     ``submit(index)`` starts the task of partition ``index``, which writes its part itself.
     """
-    from distributed import as_completed
 
     staging, overwrite = _staging_folder(run)
     counters = Counters()
@@ -85,12 +89,7 @@ def write_folder(run: DaskRun, submit: Callable[[int], Any]) -> tuple[Counters, 
             todo.append(index)
     for stale in staging.glob("*.tmp"):
         stale.unlink()
-    done_parts = total - len(todo)
-    for future in as_completed([submit(index) for index in todo]):
-        _, _, part_done = future.result()
-        counters.merge(Counters.from_dict(part_done))
-        done_parts += 1
-        run.report(counters.rows, done_parts, total)
+    run_parts(run, submit, todo, total, counters)
     (staging / JOB_FILE).unlink()
     fsync_dir(staging)
     _move_into_place(staging, run.output, replace=run.force or overwrite)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -78,3 +80,18 @@ def is_tag_output_folder(path: Path) -> bool:
         if SUMMARY_KEY not in metadata:
             return False
     return True
+
+
+def run_parts(
+    run: Any, submit: Callable[[int], Any], todo: list[int], total: int, counters: Counters
+) -> None:
+    """Tag the parts still to do on the cluster, in whatever order they finish, adding each
+    part's counts as it lands and reporting progress; local and remote folders alike."""
+    from distributed import as_completed
+
+    done_parts = total - len(todo)
+    for future in as_completed([submit(index) for index in todo]):
+        _, _, part_done = future.result()
+        counters.merge(Counters.from_dict(part_done))
+        done_parts += 1
+        run.report(counters.rows, done_parts, total)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from classifier.errors import DataError
 from classifier.readers.urls import filesystem
-from classifier.tagging.dask.folder_parts import PART_NAME, part_counters, part_name
+from classifier.tagging.dask.folder_parts import PART_NAME, part_counters, part_name, run_parts
 from classifier.tagging.paths import JOB_FILE, remote_staging
 from classifier.tagging.run import Counters
 
@@ -45,7 +45,6 @@ def _check_replaceable(fs: Any, output: str, path: str, force: bool) -> None:
 
 def write_remote_folder(run: DaskRun, submit: Callable[[int], Any]) -> tuple[Counters, int]:
     """Workers upload one part per partition to the staging prefix; copied into place at the end."""
-    from distributed import as_completed
 
     output = str(run.output)
     fs, path = filesystem(output)
@@ -79,12 +78,7 @@ def write_remote_folder(run: DaskRun, submit: Callable[[int], Any]) -> tuple[Cou
             resumed += done.rows
         else:
             todo.append(index)
-    done_parts = total - len(todo)
-    for future in as_completed([submit(index) for index in todo]):
-        _, _, part_done = future.result()
-        counters.merge(Counters.from_dict(part_done))
-        done_parts += 1
-        run.report(counters.rows, done_parts, total)
+    run_parts(run, submit, todo, total, counters)
     fs.invalidate_cache()  # the workers wrote the parts: this client's listings are stale
     if fs.exists(path):
         _check_replaceable(fs, output, path, True)
