@@ -133,6 +133,16 @@ def add_max_headline_chars(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_uncertain_below(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--uncertain-below",
+        type=number_between(0, 1),
+        default=config.UNCERTAIN_BELOW,
+        help="mark answers with a confidence under this as uncertain "
+        f"(default {config.UNCERTAIN_BELOW:g})",
+    )
+
+
 def max_headline_chars(args: argparse.Namespace) -> int:
     """The headline length limit in force: --max-headline-chars, the environment, or 1000."""
     value = getattr(args, "max_headline_chars", None)

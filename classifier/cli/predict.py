@@ -146,7 +146,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     _util.require_at_least_one(args, "batch_size", show_value=True)
     max_chars = _util.max_headline_chars(args)
     model = _util.load_model(args)
-    texts: Iterable[str | LongLine] = args.headlines or _stdin_lines(max_chars)
+    # a lone "-" is stdin, as for most commands that read lines; no headline is just a dash
+    from_stdin = not args.headlines or args.headlines == ["-"]
+    texts: Iterable[str | LongLine] = _stdin_lines(max_chars) if from_stdin else args.headlines
     failed = 0
 
     def counted() -> Iterator[tuple[dict[str, Any], bool]]:
@@ -176,16 +178,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def register(add: _util.AddCommand) -> None:
     predict = add("predict", cmd_predict, "label headlines given as arguments or lines on stdin")
     predict.add_argument(
-        "headlines", nargs="*", help="headlines to label (default: one per line from stdin)"
+        "headlines",
+        nargs="*",
+        help="headlines to label (default, or '-': one per line from stdin)",
     )
     predict.add_argument("--model", help="version (default: current)")
-    predict.add_argument(
-        "--uncertain-below",
-        type=_util.number_between(0, 1),
-        default=UNCERTAIN_BELOW,
-        help="mark answers with a confidence under this as uncertain "
-        f"(default {UNCERTAIN_BELOW:g})",
-    )
+    _util.add_uncertain_below(predict)
     predict.add_argument(
         "--batch-size", type=int, default=64, help="headlines encoded at a time (default 64)"
     )

@@ -53,6 +53,7 @@ def register(add: _util.AddCommand) -> None:
     )
     _util.add_input_options(tag, what="INPUT")
     tag.add_argument("--model", help="model version (default: current; on --resume: the run's)")
+    _util.add_uncertain_below(tag)
     tag.add_argument(
         "--batch-size",
         type=int,
@@ -312,6 +313,7 @@ def _run_local(
             encoding=args.encoding,
             header=not args.no_header,
             max_chars=args.max_chars,
+            uncertain_below=args.uncertain_below,
             **common,
         )
     finally:
@@ -345,6 +347,7 @@ def _run_dask(
         memo_size=args.memo_size,
         encode_batch_size=args.batch_size,
         max_chars=args.max_chars,
+        uncertain_below=args.uncertain_below,
     )
     return tag_dask(
         args.input,

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS, UNCERTAIN_BELOW
 from classifier.encoders.cache import EmbeddingCache
 from classifier.readers.formats import detect_format
 from classifier.readers.stream import Reader, open_reader
@@ -56,11 +56,13 @@ def tag_file(
     encoding: str | None = None,
     header: bool = True,
     max_chars: int = DEFAULT_MAX_HEADLINE_CHARS,
+    uncertain_below: float = UNCERTAIN_BELOW,
 ) -> TagSummary:
     """Tag every row of ``input_path`` into ``output_path`` (format from its extension).
 
     Rows come out in input order, once each, with their original columns plus ``topic``,
-    ``confidence``, ``topics``, ``model`` and ``tag_error``. With ``clusters`` (``"stories"`` or
+    ``confidence``, ``topics``, ``uncertain`` (confidence under ``uncertain_below``), ``model``
+    and ``tag_error``. With ``clusters`` (``"stories"`` or
     ``"themes"``) a clusterer is fitted on ``cluster_sample`` distinct headlines of the archive
     and every row gets the id it assigns (``-1``: none) in a ``cluster`` column; a pre-fitted
     ``assigner`` (with an ``assigner_id`` naming it for ``resume``) may be given instead.
@@ -86,6 +88,7 @@ def tag_file(
         memo_size=memo_size,
         encode_batch_size=encode_batch_size,
         max_chars=max_chars,
+        uncertain_below=uncertain_below,
     )
     read = {"encoding": encoding, "header": header}
     job = make_job(
@@ -96,7 +99,7 @@ def tag_file(
         clusters=assigner_id if with_clusters else None,
         output_format=out_fmt,
         engine="local",
-        **reading_identity(encoding, header, max_chars),
+        **reading_identity(encoding, header, max_chars, uncertain_below),
     )
     started = time.monotonic()
     with open_reader(input_path, text_column=text_column, reserved=reserved, **read) as reader:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-TAG_COLUMNS = ("topic", "confidence", "topics", "model", "tag_error")
+from classifier.config import UNCERTAIN_BELOW
+
+TAG_COLUMNS = ("topic", "confidence", "topics", "uncertain", "model", "tag_error")
 CLUSTER_COLUMN = "cluster"
 TOPICS_SEPARATOR = ";"  # between the names in a CSV ``topics`` cell
 
@@ -35,11 +37,26 @@ class TagResult:
     errors: list[str]
     model: str
     cluster: list[int | None] | None = None
+    #: ``uncertain`` is judged on the 4-decimal confidence the row shows, so a reader who
+    #: filters on ``confidence`` gets the same rows as one who filters on ``uncertain``.
+    uncertain_below: float = UNCERTAIN_BELOW
+
+    def uncertain(self) -> list[bool | None]:
+        """Per row: is its confidence under ``uncertain_below`` (None: the row has no label)."""
+        bar = self.uncertain_below
+        return [None if score is None else score < bar for score in self.confidence]
 
     def columns(self, clusters: bool) -> list[list[Any]]:
         """One list of values per column of ``output_columns(clusters)``, in that order."""
         n = len(self.errors)
-        values = [self.topic, self.confidence, self.topics, [self.model] * n, self.errors]
+        values = [
+            self.topic,
+            self.confidence,
+            self.topics,
+            self.uncertain(),
+            [self.model] * n,
+            self.errors,
+        ]
         if clusters:
             values.append(self.cluster if self.cluster is not None else [None] * n)
         return values

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS, UNCERTAIN_BELOW
 from classifier.errors import DataError
 from classifier.files import would_overwrite
 from classifier.readers.formats import FileFormat
@@ -77,9 +77,15 @@ def make_job(
     }
 
 
-def reading_identity(encoding: str | None, header: bool, max_chars: int) -> dict[str, Any]:
-    """How the input is read, for the job: a resumed run must read it the same way. Recorded
-    only when not the default, so that the runs of earlier versions still resume."""
+def reading_identity(
+    encoding: str | None,
+    header: bool,
+    max_chars: int,
+    uncertain_below: float = UNCERTAIN_BELOW,
+) -> dict[str, Any]:
+    """How the input is read and its rows marked, for the job: a resumed run must do both the
+    same way, or one output would hold two meanings of ``uncertain``. Recorded only when not
+    the default, so that the runs of earlier versions still resume."""
     identity: dict[str, Any] = {}
     if encoding is not None:
         identity["encoding"] = encoding
@@ -87,6 +93,8 @@ def reading_identity(encoding: str | None, header: bool, max_chars: int) -> dict
         identity["header"] = False
     if max_chars != DEFAULT_MAX_HEADLINE_CHARS:
         identity["max_headline_chars"] = max_chars
+    if uncertain_below != UNCERTAIN_BELOW:
+        identity["uncertain_below"] = uncertain_below
     return identity
 
 

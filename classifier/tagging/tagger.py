@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS, UNCERTAIN_BELOW
 from classifier.encoders.cache import EmbeddingCache, text_key
 from classifier.readers.chunks import MISSING, Chunk
 from classifier.tagging.defaults import DEFAULT_MEMO_SIZE
@@ -88,7 +88,8 @@ class Tagger:
     is dropped, so the headlines seen least recently are forgotten first; with an on-disk cache
     a forgotten headline is still not re-embedded. ``assigner`` (a fitted clusterer) adds a
     cluster id to every label; ``encode_batch_size`` is passed to the encoder; a headline over
-    ``max_chars`` is a skipped row (``tag_error``), never embedded.
+    ``max_chars`` is a skipped row (``tag_error``), never embedded; rows whose confidence is
+    under ``uncertain_below`` are marked ``uncertain``.
     """
 
     model: TopicModel
@@ -99,6 +100,7 @@ class Tagger:
     memo_size: int = DEFAULT_MEMO_SIZE
     encode_batch_size: int | None = None
     max_chars: int = DEFAULT_MAX_HEADLINE_CHARS
+    uncertain_below: float = UNCERTAIN_BELOW
     stats: TaggerStats = field(default_factory=TaggerStats, init=False)
 
     def __post_init__(self) -> None:
@@ -200,7 +202,9 @@ class Tagger:
             if cluster is not None:
                 cluster[i] = cluster_id
         self.stats.rows += n
-        return TagResult(topic, confidence, topics, errors, self.version, cluster)
+        return TagResult(
+            topic, confidence, topics, errors, self.version, cluster, self.uncertain_below
+        )
 
     def prime(self, keys: list[bytes], texts: list[str], vectors: np.ndarray) -> None:
         """Label headlines whose embeddings are already at hand (the clustering sample)."""

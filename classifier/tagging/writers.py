@@ -31,6 +31,7 @@ _TAG_FIELDS: dict[str, tuple[pa.DataType, Callable[[Any], str]]] = {
     "topic": (pa.string(), lambda topic: topic or ""),
     "confidence": (pa.float64(), lambda score: "" if score is None else f"{score:.4f}"),
     "topics": (pa.list_(pa.string()), TOPICS_SEPARATOR.join),
+    "uncertain": (pa.bool_(), lambda flag: "" if flag is None else ("true" if flag else "false")),
     "model": (pa.string(), lambda version: version),
     "tag_error": (pa.string(), lambda error: error),
     "cluster": (pa.int64(), lambda cluster: "" if cluster is None else str(cluster)),

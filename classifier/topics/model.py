@@ -169,17 +169,19 @@ class TopicModel:
                 applies_row = {
                     label: round(float(p), 4) for label, p in zip(labels, applies[i], strict=True)
                 }
+            confidence = round(float(row[top]), 4)
             out.append(
                 Prediction(
                     topic=labels[top],
-                    confidence=round(float(row[top]), 4),
+                    confidence=confidence,
                     scores={
                         label: round(float(p), 4) for label, p in zip(labels, row, strict=True)
                     },
                     topics=topics,
                     model=self.version,
                     applies=applies_row,
-                    uncertain=bool(row[top] < uncertain_below),
+                    # judged on the confidence the answer shows, so the two never disagree
+                    uncertain=confidence < uncertain_below,
                 )
             )
         return out

@@ -21,6 +21,7 @@ POSITIONAL = {
 BAD_NUMBERS = {
     ("predict", "--batch-size"): ["0", "-1", "many"],
     ("predict", "--uncertain-below"): ["-0.1", "1.5", "nan"],
+    ("tag", "--uncertain-below"): ["-0.1", "1.5", "nan"],
     ("train", "--C"): ["0", "-1", "inf", "nan"],
     ("train", "--f1-tolerance"): ["-0.1", "inf", "nan"],
     ("train", "--max-topic-drop"): ["-1", "inf", "much"],

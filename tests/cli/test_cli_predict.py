@@ -27,6 +27,14 @@ def test_predict_arguments_and_stdin(run, trained):
     assert [line.get("topic") for line in lines] == ["health", None, "immigration"]
     assert lines[1] == {"headline": "   ", "line": 2, "error": "empty or whitespace-only headline"}
 
+    code, out, _ = run(
+        "predict", "--models-dir", str(trained), "-", stdin="Border agents detain migrants\n"
+    )
+    assert code == 0
+    assert [json.loads(line)["headline"] for line in out.splitlines()] == [
+        "Border agents detain migrants"
+    ]  # "-" reads stdin; it is not a headline
+
 
 def test_shipped_model_is_current_and_answers(real_embedder):
     store = ModelStore(ROOT / "models")

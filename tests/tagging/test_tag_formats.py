@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -33,10 +34,12 @@ def test_csv_archive_comes_out_whole_in_order_with_the_models_labels(tmp_path, m
         "topic",
         "confidence",
         "topics",
+        "uncertain",
         "model",
         "tag_error",
     ]
     expected = model.predict([normalise_headline(r["headline"]) for r in rows])
+    assert [r["uncertain"] for r in out] == [str(p.uncertain).lower() for p in expected]
     assert [r["topic"] for r in out] == [p.topic for p in expected]
     assert [float(r["confidence"]) for r in out] == [p.confidence for p in expected]
     assert [topics_cell(r) for r in out] == [p.topics for p in expected]
@@ -84,6 +87,9 @@ def test_parquet_input_keeps_its_column_types(tmp_path, model):
     assert out.schema.field("year").type == pa.int64()
     assert out.column("year").to_pylist() == [1996, None, 2001]
     assert out.column("tag_error").to_pylist() == ["", "empty headline", ""]
+    assert out.schema.field("uncertain").type == pa.bool_()
+    flags = out.column("uncertain").to_pylist()
+    assert flags[1] is None and all(isinstance(flag, bool) for flag in (flags[0], flags[2]))
     tag_file(tmp_path / "in.parquet", tmp_path / "out.jsonl", model)
     assert [r["year"] for r in read_rows(tmp_path / "out.jsonl")] == [1996, None, 2001]
 
@@ -171,3 +177,27 @@ def test_bad_jsonl_lines_are_kept_with_their_raw_text(tmp_path, model):
         assert errors[5] == "empty headline"
         assert errors[6].startswith("not valid UTF-8")
         assert summary.counters.skipped == 6
+
+
+def test_uncertain_marks_the_rows_under_the_runs_bar_and_a_resume_must_keep_the_bar(
+    tmp_path, model
+):
+    rows = archive_rows(120)
+    source = write_rows(tmp_path / "in.csv", rows)
+    tag_file(source, tmp_path / "plain.jsonl", model)
+    bar = float(np.median([r["confidence"] for r in read_rows(tmp_path / "plain.jsonl")]))
+    tag_file(source, tmp_path / "out.jsonl", model, uncertain_below=bar)
+    out = read_rows(tmp_path / "out.jsonl")
+    assert [r["uncertain"] for r in out] == [r["confidence"] < bar for r in out]
+    assert {True, False} <= {r["uncertain"] for r in out}  # the bar splits this archive
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    cut = tmp_path / "cut.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        tag_file(source, cut, model, chunk_size=50, uncertain_below=bar, progress=stop)
+    with pytest.raises(DataError, match="uncertain_below"):
+        tag_file(source, cut, model, chunk_size=50, uncertain_below=bar / 2, resume=True)
+    tag_file(source, cut, model, chunk_size=50, uncertain_below=bar, resume=True)
+    assert cut.read_bytes() == (tmp_path / "out.jsonl").read_bytes()

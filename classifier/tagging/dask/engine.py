@@ -128,7 +128,9 @@ def tag_dask(
             output_format="parquet-folder" if fmt is None else fmt,
             engine="dask",
             **plan.identity(),
-            **reading_identity(None, True, spec.max_chars),  # encoding, header: in the plan's
+            **reading_identity(
+                None, True, spec.max_chars, spec.uncertain_below
+            ),  # encoding, header: in the plan's
         )
         with client.as_current():
             run = DaskRun(

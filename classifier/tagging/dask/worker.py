@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from classifier.config import DEFAULT_MAX_HEADLINE_CHARS
+from classifier.config import DEFAULT_MAX_HEADLINE_CHARS, UNCERTAIN_BELOW
 from classifier.encoders import embedder_for
 from classifier.errors import DataError, HeadlineTopicsError
 from classifier.readers.formats import FileFormat
@@ -50,6 +50,7 @@ class ModelSpec:
     memo_size: int = DEFAULT_MEMO_SIZE
     encode_batch_size: int | None = None
     max_chars: int = DEFAULT_MAX_HEADLINE_CHARS  # longer headlines are skipped rows
+    uncertain_below: float = UNCERTAIN_BELOW  # rows under this confidence are marked uncertain
     embedder_factory: Callable[[], Any] | None = None  # tests inject a fake encoder
 
 
@@ -87,6 +88,7 @@ def worker_tagger(spec: ModelSpec) -> tuple[Tagger, threading.Lock]:
                 memo_size=spec.memo_size,
                 encode_batch_size=spec.encode_batch_size,
                 max_chars=spec.max_chars,
+                uncertain_below=spec.uncertain_below,
             )
             _TAGGER_LOCKS[spec] = threading.Lock()
             LOADS[spec] += 1
