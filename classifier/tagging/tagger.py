@@ -203,7 +203,13 @@ class Tagger:
                 cluster[i] = cluster_id
         self.stats.rows += n
         return TagResult(
-            topic, confidence, topics, errors, self.version, cluster, self.uncertain_below
+            topic,
+            confidence,
+            topics,
+            errors,
+            self.version,
+            cluster,
+            uncertain_below=self.uncertain_below,
         )
 
     def prime(self, keys: list[bytes], texts: list[str], vectors: np.ndarray) -> None:
