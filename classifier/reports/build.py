@@ -22,7 +22,7 @@ from classifier.readers.stream import open_reader
 from classifier.reports import sections
 from classifier.reports.document import Sections, assemble
 from classifier.reports.options import ReportOptions
-from classifier.reports.periods import period_of
+from classifier.reports.periods import Undated
 from classifier.reports.tally import Tally, story_id
 
 CHUNK_ROWS = 8192
@@ -129,6 +129,7 @@ def collect_headlines(
     path: Path,
     options: ReportOptions,
     layout: dict[str, str | None],
+    tally: Tally,
     stories: set[Any],
     groups: set[Any],
 ) -> tuple[dict[Any, list[str]], dict[Any, str]]:
@@ -143,10 +144,11 @@ def collect_headlines(
         group_ids = _column(chunk, layout["wire"] if groups else None)
         named = _column(chunk, layout["wire_canonical"] if groups else None)
         times = _column(chunk, layout["time"])
-        for text, time, story, group, name in zip(
-            chunk.texts, times, story_ids, group_ids, named, strict=True
+        dated = [not isinstance(tally.period(t), Undated) for t in times]
+        for text, has_date, story, group, name in zip(
+            chunk.texts, dated, story_ids, group_ids, named, strict=True
         ):
-            if not isinstance(text, str) or not text.strip() or not _dated(time, options.by):
+            if not has_date or not isinstance(text, str) or not text.strip():
                 continue
             kept = samples.get(story_id(story))
             if kept is not None and len(kept) < SAMPLE_HEADLINES:
@@ -155,14 +157,6 @@ def collect_headlines(
             if group in groups and group not in canonical:
                 canonical[group] = name.strip() if isinstance(name, str) and name.strip() else text
     return {s: list(k.values()) for s, k in samples.items()}, canonical
-
-
-def _dated(time: Any, by: str) -> bool:
-    try:
-        period_of(time, by)
-    except ValueError:
-        return False
-    return True
 
 
 def keywords_of(samples: dict[Any, list[str]]) -> dict[Any, list[str]]:
@@ -202,7 +196,9 @@ def build_report(
     found.emerging = sections.cap_per_period(found.emerging, options.top)
     shown = {s for entries in found.top.values() for s, _ in entries}
     shown |= {e.story for e in found.emerging} | {s for s, _ in found.chart}
-    samples, canonical = collect_headlines(path, options, layout, shown, {g for g, _ in found.wire})
+    samples, canonical = collect_headlines(
+        path, options, layout, tally, shown, {g for g, _ in found.wire}
+    )
     found.keywords = keywords_of(samples)
     found.canonical = canonical
     return assemble(path, options, tally, found, _unavailable(layout, options))

@@ -64,7 +64,13 @@ def _period_axis(axes: Any, labels: list[str], *, counts: bool = False) -> None:
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     step = max(1, -(-len(labels) // MAX_TICKS))
     ticks = list(range(0, len(labels), step))
-    axes.set_xticks(ticks, [labels[i] for i in ticks], rotation=30 if step > 1 else 0, ha="right")
+    rotated = step > 1  # many periods: slanted labels, anchored at their tick
+    axes.set_xticks(
+        ticks,
+        [labels[i] for i in ticks],
+        rotation=30 if rotated else 0,
+        ha="right" if rotated else "center",
+    )
     axes.set_xlim(-0.5, len(labels) - 0.5)
 
 

@@ -106,8 +106,6 @@ def _stories(stories: dict[str, Any]) -> Iterator[str]:
     if not stories["emerging"]:
         yield "  none"
     for story in stories["emerging"]:
-        jump = "new" if story["ratio"] is None else f"{story['ratio']:g}x"
-        yield (
-            f"{story['period']:<{PERIOD_WIDTH}}{jump:>7} from {story['baseline']:g}  "
-            + _story_line(story)
-        )
+        jump = "new" if story["ratio"] is None else f"{story['ratio']:.1f}x"
+        before = f"(mean before {story['baseline']:.1f})"
+        yield f"{story['period']:<{PERIOD_WIDTH}}{jump:>6} {before:<19} " + _story_line(story)

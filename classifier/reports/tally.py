@@ -21,6 +21,7 @@ from classifier.reports.periods import Period, Undated, period_of
 
 TOPICS_SEPARATOR = ";"  # a CSV ``topics`` cell: ``trade;geopolitics``
 UNDATED_EXAMPLES = 5
+CACHED = 100_000  # distinct time values whose period is remembered
 
 
 def story_id(value: Any) -> int | str | None:
@@ -103,6 +104,7 @@ class Tally:
     story_periods: dict[Any, Counter] = field(default_factory=dict)  # story -> period -> rows
     story_topics: dict[Any, Counter] = field(default_factory=dict)  # story -> primary topic
     wire: dict[Any, WireGroup] = field(default_factory=dict)
+    _seen: dict[Any, Period | Undated] = field(default_factory=dict, repr=False)
 
     def add(
         self,
@@ -129,10 +131,9 @@ class Tally:
             names = topic_list(topics, primary)
             self.totals.update(names)
             self.totals_primary[primary] += 1
-        try:
-            period = period_of(time, self.by)
-        except Undated as exc:
-            self._undated(row, time, exc)
+        period = self.period(time)
+        if isinstance(period, Undated):
+            self._undated(row, time, period)
             return
         counts = self.periods.get(period)
         if counts is None:
@@ -150,6 +151,22 @@ class Tally:
         group = story_id(wire_group)
         if group is not None:
             self._wire(group, period, story, wire_count)
+
+    def period(self, time: Any) -> Period | Undated:
+        """The period of a time value, or why it has none; remembered per distinct text or
+        number, since an archive repeats its dates row after row (at most :data:`CACHED`)."""
+        key = (type(time), time) if isinstance(time, str | int) else None
+        if key is not None and (known := self._seen.get(key)) is not None:
+            return known
+        try:
+            found: Period | Undated = period_of(time, self.by)
+        except Undated as exc:
+            found = exc
+        if key is not None:
+            if len(self._seen) >= CACHED:
+                self._seen.clear()
+            self._seen[key] = found
+        return found
 
     def _undated(self, row: int, value: Any, why: Undated) -> None:
         self.undated += 1

@@ -22,7 +22,7 @@ def test_the_text_report_shows_counts_shares_stories_and_wire_groups(tmp_path):
     assert any(line.startswith("all ") for line in lines)
     assert "  ('all' includes the 2 undated rows)" in lines
     assert any("#2" in line and "measles" in line for line in lines)
-    assert any(line.startswith("2024-02") and "new from 0" in line for line in lines)
+    assert any(line.startswith("2024-02") and " new (mean before 0.0)" in line for line in lines)
     assert any(line.startswith("#7") and "China hits back" in line for line in lines)
 
 
