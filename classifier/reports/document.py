@@ -78,6 +78,7 @@ def assemble(
             "available": has_stories,
             "column": options.story_column,
             "count": len(tally.story_periods),
+            "single": tally.single_stories,
             "top": [
                 {
                     "period": period.label,

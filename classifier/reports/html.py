@@ -80,7 +80,10 @@ def _stories(doc: dict[str, Any]) -> Iterator[str]:
     stories = doc["stories"]
     head = [("", "story"), ("", "headlines"), ("", "all periods"), ("text", "topic")]
     head.append(("text", "keywords"))
-    yield f"<h2>Top stories ({stories['count']:,} stories in all)</h2><table>"
+    yield (
+        f"<h2>Top stories ({stories['count']:,} stories of two headlines or more, "
+        f"{stories['single']:,} of one)</h2><table>"
+    )
     yield _row([("text", "period"), *head], "th")
     for period in stories["top"]:
         for i, story in enumerate(period["stories"]):
@@ -106,7 +109,7 @@ def _stories(doc: dict[str, Any]) -> Iterator[str]:
 
 def _wire(doc: dict[str, Any]) -> Iterator[str]:
     wire = doc["wire"]
-    yield f"<h2>Biggest wire-copy groups ({wire['count']:,} groups)</h2><table>"
+    yield f"<h2>Biggest wire-copy groups ({wire['count']:,} of two rows or more)</h2><table>"
     yield _row(
         [("", "group"), ("", "rows"), ("text", "first"), ("text", "last"), ("text", "headline")],
         "th",

@@ -80,7 +80,7 @@ def _lines(doc: dict[str, Any]) -> Iterator[str]:
     wire = doc["wire"]
     if wire["available"]:
         yield ""
-        yield f"biggest wire-copy groups ({wire['count']:,} groups)"
+        yield f"biggest wire-copy groups ({wire['count']:,} groups of two rows or more)"
         for group in wire["groups"]:
             span = (
                 group["first"]
@@ -92,7 +92,10 @@ def _lines(doc: dict[str, Any]) -> Iterator[str]:
 
 def _stories(stories: dict[str, Any]) -> Iterator[str]:
     yield ""
-    yield f"top stories ({stories['count']:,} stories in all)"
+    yield (
+        f"top stories ({stories['count']:,} stories of two headlines or more, "
+        f"{stories['single']:,} of one)"
+    )
     for period in stories["top"]:
         yield period["period"]
         for story in period["stories"]:

@@ -22,6 +22,11 @@ from classifier.reports.periods import Period, Undated, period_of
 TOPICS_SEPARATOR = ";"  # a CSV ``topics`` cell: ``trade;geopolitics``
 UNDATED_EXAMPLES = 5
 CACHED = 100_000  # distinct time values whose period is remembered
+# Stories and wire groups seen once so far, remembered until a second row makes them real. The
+# tracker gives every tagged row a story and a group, most of them of one row: keeping those
+# forever would make memory follow the rows. A second row comes within the tracker's quiet period
+# (10,000 rows by default), far inside this many newer one-row stories.
+RECENT_SINGLES = 250_000
 
 
 def story_id(value: Any) -> int | str | None:
@@ -103,8 +108,11 @@ class Tally:
     totals_primary: Counter = field(default_factory=Counter)
     story_periods: dict[Any, Counter] = field(default_factory=dict)  # story -> period -> rows
     story_topics: dict[Any, Counter] = field(default_factory=dict)  # story -> primary topic
-    wire: dict[Any, WireGroup] = field(default_factory=dict)
+    wire: dict[Any, WireGroup] = field(default_factory=dict)  # groups of two rows or more
+    single_stories: int = 0  # stories of one dated headline (not in story_periods)
     _seen: dict[Any, Period | Undated] = field(default_factory=dict, repr=False)
+    _lone_stories: dict[Any, tuple[Period, str]] = field(default_factory=dict, repr=False)
+    _lone_wire: dict[Any, WireGroup] = field(default_factory=dict, repr=False)
 
     def add(
         self,
@@ -145,9 +153,7 @@ class Tally:
             counts.primary[primary] += 1
         story = story_id(story)
         if story is not None:
-            self.story_periods.setdefault(story, Counter())[period] += 1
-            if names:
-                self.story_topics.setdefault(story, Counter())[primary] += 1
+            self._story(story, period, primary if names else "")
         group = story_id(wire_group)
         if group is not None:
             self._wire(group, period, story, wire_count)
@@ -175,17 +181,45 @@ class Tally:
             shown = value if isinstance(value, int | str | None) else str(value)
             self.undated_examples.append({"row": row, "value": shown, "reason": str(why)})
 
+    def _story(self, story: Any, period: Period, primary: str) -> None:
+        counts = self.story_periods.get(story)
+        if counts is None:
+            first = self._lone_stories.pop(story, None)
+            if first is None:  # the story's first headline: remembered among the recent ones
+                self._lone_stories[story] = (period, primary)
+                self.single_stories += 1
+                _bound(self._lone_stories)
+                return
+            self.single_stories -= 1
+            counts = self.story_periods[story] = Counter({first[0]: 1})
+            if first[1]:
+                self.story_topics.setdefault(story, Counter())[first[1]] += 1
+        counts[period] += 1
+        if primary:
+            self.story_topics.setdefault(story, Counter())[primary] += 1
+
     def _wire(self, group: Any, period: Period, story: Any, count: Any) -> None:
-        entry = self.wire.get(group)
+        entry = self.wire.get(group) or self._lone_wire.pop(group, None)
         if entry is None:
-            entry = self.wire[group] = WireGroup(first=period, last=period, story=story)
+            entry = WireGroup(first=period, last=period, story=story)
         entry.rows += 1
         entry.first = min(entry.first or period, period)
         entry.last = max(entry.last or period, period)
         written = story_id(count)  # the same rule: a whole number, -1/empty for none
         if isinstance(written, int):
             entry.wire_count = max(entry.wire_count, written)
+        if entry.rows >= 2 or entry.wire_count >= 2:
+            self.wire[group] = entry
+        else:
+            self._lone_wire[group] = entry
+            _bound(self._lone_wire)
 
     def topic_names(self) -> list[str]:
         """Every topic seen, the most frequent first (ties by name), for stable columns."""
         return sorted(self.totals, key=lambda t: (-self.totals[t], t))
+
+
+def _bound(recent: dict[Any, Any]) -> None:
+    """Forget the oldest one-row entry once there are :data:`RECENT_SINGLES` (dicts keep order)."""
+    if len(recent) > RECENT_SINGLES:
+        del recent[next(iter(recent))]

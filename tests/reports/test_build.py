@@ -134,6 +134,7 @@ def test_the_json_document_keeps_its_keys(tmp_path):
         "available",
         "column",
         "count",
+        "single",
         "top",
         "emerging",
         "emerging_rule",

@@ -71,3 +71,23 @@ def test_undated_examples_are_bounded():
     assert tally.undated == 50
     assert len(tally.undated_examples) == 5
     assert dict(tally.undated_reasons) == {"not a date": 50}
+
+
+def test_stories_and_wire_groups_of_one_row_are_kept_only_while_recent(monkeypatch):
+    """Every tagged row has a story and a wire group, most of one row: memory must not follow
+    the rows, so those are remembered among the RECENT_SINGLES newest until a second row."""
+    from classifier.reports import tally as module
+
+    monkeypatch.setattr(module, "RECENT_SINGLES", 3)
+    tally = Tally("year")
+    tally.add(1, "2024", "trade", "trade", "", story=1, wire_group=1, wire_count=1)
+    for i in range(2, 12):  # ten more one-row stories and groups
+        tally.add(i, "2024", "trade", "trade", "", story=i, wire_group=i, wire_count=1)
+    tally.add(12, "2024", "trade", "trade", "", story=11, wire_group=11, wire_count=2)
+    assert set(tally.story_periods) == {11} and set(tally.wire) == {11}
+    assert sum(tally.story_periods[11].values()) == 2 and tally.wire[11].rows == 2
+    assert tally.single_stories == 10  # 1..10
+    assert len(tally._lone_stories) <= 3 and len(tally._lone_wire) <= 3
+    # story 1's second row comes after it was forgotten: it starts over as a one-row story
+    tally.add(13, "2024", "trade", "trade", "", story=1)
+    assert 1 not in tally.story_periods and tally.single_stories == 11
