@@ -135,18 +135,20 @@ def top_stories(doc: dict, shown: int = 3) -> None:
 
 
 def repeated(tagged: Path, copies: int, story: str, target: Path) -> int:
-    """``tagged`` ``copies`` times, years shifted by 11 per copy and story ids offset."""
+    """``tagged`` ``copies`` times, years shifted by 11 per copy, story and wire ids offset."""
     with open(tagged, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    offset = max(int(r[story]) for r in rows if r[story] not in ("", "-1")) + 1
+    ids = [c for c in (story, "wire_group") if c in rows[0]]  # every copy gets its own ids
+    offset = {c: max(int(r[c]) for r in rows if r[c] not in ("", "-1")) + 1 for c in ids}
     with open(target, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         for copy in range(copies):
             for row in rows:
                 shifted = dict(row, year=str(int(row["year"]) + YEARS * copy))
-                if row[story] not in ("", "-1"):
-                    shifted[story] = str(int(row[story]) + offset * copy)
+                for column in ids:
+                    if row[column] not in ("", "-1"):
+                        shifted[column] = str(int(row[column]) + offset[column] * copy)
                 writer.writerow(shifted)
     return len(rows) * copies
 
