@@ -81,7 +81,7 @@ class PeriodCounts:
     primary: Counter = field(default_factory=Counter)
 
 
-@dataclass
+@dataclass(slots=True)  # one per wire group: many of them
 class WireGroup:
     """One wire-copy group: rows in this archive, the ``wire_count`` tag wrote, first and last."""
 
