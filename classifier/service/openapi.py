@@ -126,6 +126,8 @@ def build_document() -> dict[str, Any]:
                 },
             }
         }
+    if "/v1/reports" in rules:
+        paths.update(report_paths())
     for item in paths.values():
         for operation in item.values():
             operation["responses"].update(_errors(405))
@@ -144,6 +146,46 @@ def build_document() -> dict[str, Any]:
             "adminToken": {"type": "http", "scheme": "bearer"}
         }
     return document
+
+
+def report_paths() -> dict[str, Any]:
+    """GET /v1/reports and /v1/reports/{name}, when HEADLINE_TOPICS_REPORTS_DIR is set."""
+    listing = {
+        "type": "object",
+        "required": ["reports"],
+        "properties": {
+            "reports": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "url", "bytes", "modified"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "url": {"type": "string"},
+                        "bytes": {"type": "integer"},
+                        "modified": {"type": "string", "format": "date-time"},
+                    },
+                },
+            }
+        },
+    }
+    page = {"description": "the report", "content": {"text/html": {"schema": {"type": "string"}}}}
+    name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/v1/reports": {
+            "get": {
+                "summary": "The HTML reports of the configured folder",
+                "responses": {"200": _json(listing, "every report, by name")},
+            }
+        },
+        "/v1/reports/{name}": {
+            "get": {
+                "summary": "One HTML report written by 'headline-topics report --html'",
+                "parameters": [name],
+                "responses": {"200": page, **_errors(404)},
+            }
+        },
+    }
 
 
 @bp.get("/openapi.json")

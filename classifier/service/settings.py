@@ -119,6 +119,14 @@ class Settings:
             "torch, onnx or onnx-int8 (default: the backend the model was trained on)",
         ),
     )
+    reports_dir: Path | None = field(
+        default=None,
+        metadata=_meta(
+            "REPORTS_DIR",
+            Path,
+            "folder of `headline-topics report --html` pages served at /v1/reports (unset: off)",
+        ),
+    )
     encoder_threads: int | None = field(
         default=None,
         metadata=_meta(
@@ -158,6 +166,8 @@ class Settings:
             value = getattr(self, f.name)
             if spec.minimum is not None and value is not None and value < spec.minimum:
                 raise ValueError(f"{spec.env} must be at least {spec.minimum:g}, not {value}")
+        if self.reports_dir is not None and not Path(self.reports_dir).is_dir():
+            raise ValueError(f"{PREFIX}REPORTS_DIR {self.reports_dir} is not a folder")
         if not 0 <= self.uncertain_below <= 1:
             raise ValueError(
                 f"{PREFIX}UNCERTAIN_BELOW must be from 0 to 1, not {self.uncertain_below}"

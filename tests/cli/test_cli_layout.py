@@ -25,6 +25,7 @@ COMMANDS = [
     "serve",
     "cluster",
     "tag",
+    "report",
     "export",
 ]
 CLI = ROOT / "classifier" / "cli"

@@ -14,6 +14,7 @@ POSITIONAL = {
     "evaluate": ["data.csv"],
     "cluster": ["in.txt"],
     "tag": ["in.csv", "out.csv"],
+    "report": ["tagged.csv"],
     "predict": [],
     "serve": [],
 }
@@ -40,6 +41,11 @@ BAD_NUMBERS = {
     ("tag", "--checkpoint-every"): ["-1", "nan", "inf"],
     ("tag", "--memo-size"): ["0"],
     ("tag", "--encoder-threads"): ["0", "-1"],
+    ("report", "--top"): ["0", "-1", "five"],
+    ("report", "--wire-top"): ["0"],
+    ("report", "--emerging-window"): ["0", "1.5"],
+    ("report", "--emerging-ratio"): ["0", "-2", "nan", "inf"],
+    ("report", "--emerging-min"): ["0"],
     **{
         (command, "--max-headline-chars"): ["0", "-3", "long"]
         for command in ("predict", "tag", "train", "evaluate", "cluster")
