@@ -39,6 +39,7 @@ BAD_NUMBERS = {
     ("tag", "--checkpoint-every"): ["-1", "nan", "inf"],
     ("tag", "--memo-size"): ["0"],
     ("tag", "--encoder-threads"): ["0", "-1"],
+    ("tag", "--story-quiet"): ["0", "-1", "soon", "nan"],
     **{
         (command, "--max-headline-chars"): ["0", "-3", "long"]
         for command in ("predict", "tag", "train", "evaluate", "cluster")
