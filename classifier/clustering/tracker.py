@@ -166,6 +166,8 @@ class StoryTracker:
         for start in range(0, len(unit), _BLOCK):
             block = slice(start, start + _BLOCK)
             self._track_block(unit[block], stamps[block], story[block], wire[block], count[block])
+        if len(unit):  # what can no longer be joined is let go now, not at the next update
+            self._close(self.clock_ - self.quiet_)
         return StoryUpdate(story, wire, count)
 
     # -- the work -------------------------------------------------------------------------------
@@ -231,12 +233,13 @@ class StoryTracker:
         self._close(stamps[0] - self.quiet_)
         m0 = self._n
         base = unit @ self._sums[:m0].T if m0 else np.zeros((len(unit), 0))
-        self._wire.start_batch(unit.astype(np.float32))
+        unit32 = unit.astype(np.float32)
+        self._wire.start_batch(unit32)
         dirty: set[int] = set()
         floor = 1.0 - self.distance_threshold
         for i, (x, t) in enumerate(zip(unit, stamps, strict=True)):
             since = t - self.quiet_
-            group = self._wire.best(i, x.astype(np.float32), since, self.wire_similarity)
+            group = self._wire.best(i, unit32[i], since, self.wire_similarity)
             if group >= 0:
                 slot = int(self._wire.story[group])
                 self._join(slot, x, t)
@@ -247,7 +250,7 @@ class StoryTracker:
                     slot = self._open(x, t)
                 else:
                     self._join(slot, x, t)
-                group = self._wire.open(x.astype(np.float32), slot, t, self.next_wire_)
+                group = self._wire.open(unit32[i], slot, t, self.next_wire_)
                 self.next_wire_ += 1
                 count[i] = 1
             if slot < m0:
