@@ -40,7 +40,11 @@ def read_archive(path: Path) -> tuple[list[str], np.ndarray, list[str]]:
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     rows.sort(key=lambda r: int(r["year"]))  # stable: file order within a year
-    return [r["headline"] for r in rows], np.array([r["topic"] for r in rows]), [r["year"] for r in rows]
+    return (
+        [r["headline"] for r in rows],
+        np.array([r["topic"] for r in rows]),
+        [r["year"] for r in rows],
+    )
 
 
 def embed(texts: list[str], cache: Path | None) -> np.ndarray:

@@ -40,7 +40,9 @@ def test_anything_else_is_a_bad_time_that_says_what_it_was(value, message):
 
 def test_a_quiet_period_reads_units_and_refuses_nothing_or_negative():
     assert parse_period("30") == parse_period("30d") == parse_period(30) == 30.0
-    assert parse_period("12h") == 0.5 and parse_period("2w") == 14.0 and parse_period("1Y") == 365.25
+    assert (
+        parse_period("12h") == 0.5 and parse_period("2w") == 14.0 and parse_period("1Y") == 365.25
+    )
     for bad in ("0", "-1", "soon", "3x", "nan", 0):
         with pytest.raises(ValueError):
             parse_period(bad)

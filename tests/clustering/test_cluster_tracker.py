@@ -58,7 +58,10 @@ def test_the_ids_do_not_depend_on_how_the_stream_is_cut_into_updates():
     tracker = StoryTracker(quiet=100)
     parts = [tracker.track(embeddings=rows[s : s + 37]) for s in range(0, len(rows), 37)]
     for name in ("story", "wire_group", "wire_count"):
-        assert np.concatenate([getattr(p, name) for p in parts]).tolist() == getattr(whole, name).tolist()
+        assert (
+            np.concatenate([getattr(p, name) for p in parts]).tolist()
+            == getattr(whole, name).tolist()
+        )
     # and each made-up story is one tracked story
     assert len(set(zip(truth.tolist(), whole.story.tolist(), strict=True))) == 12
 
@@ -77,7 +80,10 @@ def test_with_times_a_story_closes_after_the_quiet_period_in_their_unit_and_the_
 ):
     rows, _ = _stream(1, 4, seed=5)
     tracker = StoryTracker(quiet=30)
-    assert tracker.update(embeddings=rows[:2], times=["2003-01-01", "2003-01-20"]).tolist() == [0, 0]
+    assert tracker.update(embeddings=rows[:2], times=["2003-01-01", "2003-01-20"]).tolist() == [
+        0,
+        0,
+    ]
     assert tracker.update(embeddings=rows[2:3], times=["2003-03-01"]).tolist() == [1]
     with caplog.at_level(logging.WARNING):
         late = tracker.update(embeddings=rows[3:], times=["2002-06-01"])
