@@ -247,6 +247,8 @@ def _tag(args: argparse.Namespace) -> int:
     from classifier.tagging.paths import partial_paths, read_state
 
     _check_early(args)
+    if args.stories is not None:  # a state that would be replaced: refused before the model loads
+        args.stories.check(Path(args.output), force=args.force, resume=args.resume)
     job = _saved_job(args)
     _check_resume(args, job)
     store = _util.store_from(args)

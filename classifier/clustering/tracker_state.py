@@ -77,11 +77,25 @@ def load_state(cls: type[StoryTracker], folder: Path, encoder: object = None) ->
             arrays = {name: data[name] for name in _STORY + _WIRE}
     except (KeyError, ValueError, OSError) as exc:
         raise DataError(f"{arrays_path} cannot be read as a story state: {exc}") from exc
+    _check_counters(meta, manifest)
     _check_arrays(arrays, meta.get("dimension_"), arrays_path)
     try:
         return cls.from_state(meta, arrays, encoder)
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{manifest} has bad settings: {exc}") from exc
+
+
+def _check_counters(meta: dict, where: Path) -> None:
+    """The mode and the counters a tracker can have, or DataError."""
+    if meta.get("mode_") not in (None, "rows", "times"):
+        raise DataError(f"{where}: mode_ must be rows, times or null, not {meta.get('mode_')!r}")
+    for name in ("rows_seen_", "next_story_", "next_wire_", "backwards_"):
+        value = meta.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise DataError(f"{where}: {name} must be a whole number >= 0, not {value!r}")
+    clock = meta.get("clock_")
+    if clock is not None and (isinstance(clock, bool) or not isinstance(clock, int | float)):
+        raise DataError(f"{where}: clock_ must be a number or null, not {clock!r}")
 
 
 def _check_arrays(arrays: dict[str, np.ndarray], dimension: object, where: Path) -> None:

@@ -80,3 +80,19 @@ def test_a_real_run_tracks_stories_by_year_and_saves_the_state_for_the_next_file
     assert len({group for group, _ in wire}) == 5
     code, _, err = run(*base, "--time-column", "year", "--story-quiet", "1y")
     assert code == 2 and "already exists; pass --force" in err
+
+
+def test_an_existing_state_is_refused_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    from classifier.topics.store import ModelStore
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the model was loaded before the state was checked")
+
+    monkeypatch.setattr(ModelStore, "resolve", no_work)
+    source = write_rows(tmp_path / "in.csv", [{"id": "1", "headline": "a", "source": "x"}])
+    (tmp_path / "out.csv.stories").mkdir()
+    argv = ["tag", str(source), str(tmp_path / "out.csv"), "--clusters", "stories"]
+    assert cli.main([*argv, "--models-dir", str(tmp_path / "models")]) == 2
+    assert "out.csv.stories already exists; pass --force to replace it" in capsys.readouterr().err
+    assert cli.main([*argv, "--stories-from", str(tmp_path / "nothing")]) == 2
+    assert "no story state there (--stories-from)" in capsys.readouterr().err

@@ -55,6 +55,12 @@ def _rewrite_arrays(folder, **changes):
     (folder / STATE_JSON).write_text(json.dumps(meta))
 
 
+def _rewrite_meta(folder, **changes):
+    meta = json.loads((folder / STATE_JSON).read_text())
+    meta.update(changes)
+    (folder / STATE_JSON).write_text(json.dumps(meta))
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -62,6 +68,9 @@ def _rewrite_arrays(folder, **changes):
         (lambda f: (f / STATE_JSON).write_text("{"), "not valid JSON"),
         (lambda f: (f / STATE_JSON).write_text('{"format": "x"}'), "is not a story tracker state"),
         (lambda f: (f / STATE_ARRAYS).write_bytes(b"changed"), "does not match tracker.json"),
+        (lambda f: _rewrite_meta(f, mode_="weeks"), "mode_ must be rows, times or null"),
+        (lambda f: _rewrite_meta(f, next_story_=-1), "next_story_ must be a whole number"),
+        (lambda f: _rewrite_meta(f, clock_="now"), "clock_ must be a number"),
         (lambda f: _rewrite_arrays(f, counts=np.ones(9, dtype=np.int64)), "counts has shape"),
         (lambda f: _rewrite_arrays(f, ids=np.array([object()] * 2)), "cannot be read"),
         (lambda f: _rewrite_arrays(f, wire_story=np.full(5, 99)), "wire_story has shape|points at"),
