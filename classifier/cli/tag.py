@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifier import config
-from classifier.cli import _stories, _util
+from classifier.cli import _util
 from classifier.clustering.levels import LEVELS, STORIES
 from classifier.encoders.base import DEFAULT_BATCH_SIZE
 from classifier.errors import DataError
@@ -92,7 +92,7 @@ def register(add: _util.AddCommand) -> None:
         metavar="N",
         help=f"themes: distinct headlines to fit them on (default {DEFAULT_CLUSTER_SAMPLE:,})",
     )
-    _stories.add_story_options(tag)
+    _util.add_story_options(tag)
     tag.add_argument(
         "--engine",
         choices=("local", "dask"),
@@ -229,7 +229,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
             "the whole archive before the first row is tagged, which the dask engine does not do "
             "yet; run it with --engine local (or tag on dask, then run `cluster` on the output)"
         )
-    args.stories = _stories.story_options(args)
+    args.stories = _util.story_options(args)
     args.max_chars = _util.max_headline_chars(args)
     text_encoding(args.encoding)  # an unknown encoding is refused before the model loads
     if is_url(args.output):  # object storage has no folders to check and no flock
