@@ -4,7 +4,7 @@ The public API, by sub-system (docs/development.md draws the layers)::
 
     ModelStore, TopicModel, Prediction, TopicHead      classifier.topics
     Encoder, make_embedder, Embedder                   classifier.encoders
-    HeadlineClusterer, cluster_headlines               classifier.clustering
+    HeadlineClusterer, StoryTracker, cluster_headlines classifier.clustering
     tag_file, TagSummary                               classifier.tagging
     HeadlineTopicsError and its kinds                  classifier.errors
 
@@ -30,6 +30,7 @@ _PUBLIC = {
     "ModelError": "classifier.errors",
     "ModelStore": "classifier.topics.store",
     "Prediction": "classifier.topics.model",
+    "StoryTracker": "classifier.clustering.tracker",
     "TagSummary": "classifier.tagging.run",
     "TopicHead": "classifier.topics.head",
     "TopicModel": "classifier.topics.model",
@@ -49,6 +50,7 @@ __all__ = [
     "ModelError",
     "ModelStore",
     "Prediction",
+    "StoryTracker",
     "TagSummary",
     "TopicHead",
     "TopicModel",
@@ -60,6 +62,7 @@ __all__ = [
 if TYPE_CHECKING:
     from classifier.clustering.cluster import cluster_headlines
     from classifier.clustering.estimator import HeadlineClusterer
+    from classifier.clustering.tracker import StoryTracker
     from classifier.encoders import make_embedder
     from classifier.encoders.base import Encoder
     from classifier.encoders.torch import Embedder

@@ -29,6 +29,7 @@ from classifier.cli._progress import (  # re-exported: commands use them as _uti
     ProgressBar,
     add_progress_option,
 )
+from classifier.cli._stories import add_story_options, story_options  # re-exported, for tag
 from classifier.encoders.base import BACKENDS
 from classifier.errors import HeadlineTopicsError
 
@@ -49,7 +50,14 @@ BACKEND_HELP = (
 EXPECTED_ERRORS = (HeadlineTopicsError, ValueError, OSError)
 
 Handler = Callable[[argparse.Namespace], int]
-__all__ = ["PROGRESS_SLICE", "EncodingProgress", "ProgressBar", "add_progress_option"]
+__all__ = [
+    "PROGRESS_SLICE",
+    "EncodingProgress",
+    "ProgressBar",
+    "add_progress_option",
+    "add_story_options",
+    "story_options",
+]
 
 
 class AddCommand(Protocol):

@@ -82,16 +82,18 @@ def register(add: _util.AddCommand) -> None:
         nargs="?",
         const=STORIES,
         choices=LEVELS,
-        help="add a cluster column: fit stories (default) or themes on a sample of the archive "
-        "and give every row the id of its cluster (-1: none); local engine",
+        help="stories (default): track every row, in file order, into stories that can begin "
+        "anywhere (columns story, wire_group, wire_count); themes: fit themes on a sample of "
+        "the archive and give every row its cluster (-1: none); local engine",
     )
     tag.add_argument(
         "--cluster-sample",
         type=int,
         default=DEFAULT_CLUSTER_SAMPLE,
         metavar="N",
-        help=f"distinct headlines to fit the clusters on (default {DEFAULT_CLUSTER_SAMPLE:,})",
+        help=f"themes: distinct headlines to fit them on (default {DEFAULT_CLUSTER_SAMPLE:,})",
     )
+    _util.add_story_options(tag)
     tag.add_argument(
         "--engine",
         choices=("local", "dask"),
@@ -178,16 +180,25 @@ def _check_early(args: argparse.Namespace) -> None:
 def _check_resume(args: argparse.Namespace, job: dict) -> None:
     """Refuse a --resume whose options differ from the interrupted run's before any work (the
     model load, the cluster fit), not when the output is opened; the rest is checked then."""
-    from classifier.tagging.run import clusters_id, input_identity, refuse_changed_job
+    from classifier.tagging.run import input_identity, refuse_changed_job
 
     if not job:
         return
     now = {
         **input_identity(args.input),
         "text_column": args.text_column,
-        "clusters": clusters_id(args.clusters, args.cluster_sample) if args.clusters else None,
+        "clusters": _clusters_job(args),
     }
     refuse_changed_job(Path(args.output), job, now, [key for key in now if key in job])
+
+
+def _clusters_job(args: argparse.Namespace) -> str | None:
+    """What the job records for --clusters (as the engine does), to compare on --resume."""
+    from classifier.tagging.run import clusters_id
+
+    if args.stories is not None:
+        return args.stories.job_id()
+    return clusters_id(args.clusters, args.cluster_sample) if args.clusters else None
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
@@ -219,6 +230,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
             "the whole archive before the first row is tagged, which the dask engine does not do "
             "yet; run it with --engine local (or tag on dask, then run `cluster` on the output)"
         )
+    args.stories = _util.story_options(args)
     args.max_chars = _util.max_headline_chars(args)
     text_encoding(args.encoding)  # an unknown encoding is refused before the model loads
     if is_url(args.output):  # object storage has no folders to check and no flock
@@ -236,6 +248,8 @@ def _tag(args: argparse.Namespace) -> int:
     from classifier.tagging.paths import partial_paths, read_state
 
     _check_early(args)
+    if args.stories is not None:  # a state that would be replaced: refused before the model loads
+        args.stories.check(Path(args.output), force=args.force, resume=args.resume)
     job = _saved_job(args)
     _check_resume(args, job)
     store = _util.store_from(args)
@@ -292,13 +306,16 @@ def _run_local(
     )
     model = store.load(version, embedder=embedder)
     cache = open_cache(args.cache, model)
-    if args.clusters and not args.json:
+    if args.stories is not None and not args.json:
+        by = f"by {args.time_column}" if args.time_column else "in file order"
+        _util.tell(f"stories: tracking every row {by} (state: see docs/tagging.md#stories)")
+    elif args.clusters and not args.json:
         _util.tell(
             f"clusters: sampling up to {args.cluster_sample:,} distinct headlines, embedding them "
             f"and fitting {args.clusters} before tagging"
         )
     try:
-        return tag_file(
+        summary = tag_file(
             args.input,
             args.output,
             model,
@@ -314,8 +331,13 @@ def _run_local(
             header=not args.no_header,
             max_chars=args.max_chars,
             uncertain_below=args.uncertain_below,
+            stories=args.stories,
             **common,
         )
+        if args.stories is not None and not args.json:
+            state = args.stories.state_path(Path(args.output))
+            _util.tell(f"stories: state saved to {state} (a later file: --stories-from {state})")
+        return summary
     finally:
         if cache is not None:
             cache.close()

@@ -5,7 +5,10 @@ at a fixed cosine distance (:mod:`.stories`), themes are spectral clusters of th
 with their number read from the eigengap (:mod:`.themes`). :class:`HeadlineClusterer`
 (:mod:`.estimator`) runs either as a scikit-learn estimator; :mod:`.summary` and
 :mod:`.keywords` say what each cluster is about; :func:`cluster_headlines` (:mod:`.cluster`) is
-the whole job behind POST /v1/cluster; :mod:`.plot` draws a map.
+the whole job behind POST /v1/cluster; :mod:`.plot` draws a map. :class:`StoryTracker`
+(:mod:`.tracker`, its state on disk in :mod:`.tracker_state`, times in :mod:`.times`) finds
+stories in a stream or an archive in time order, so they can begin anywhere, and groups wire
+copies (:mod:`.wire`).
 
 The level names (:mod:`.levels`) import at once; everything else loads on first use (PEP 562),
 so the CLI and the service can read :data:`LEVELS` without loading numpy, scipy or scikit-learn.
@@ -21,6 +24,9 @@ from classifier.clustering.levels import LEVELS, STORIES, THEMES
 _LAZY = {
     "ClusterSummary": "classifier.clustering.summary",
     "HeadlineClusterer": "classifier.clustering.estimator",
+    "StoryTracker": "classifier.clustering.tracker",
+    "StoryUpdate": "classifier.clustering.tracker",
+    "time_in_days": "classifier.clustering.times",
     "UNCLUSTERED": "classifier.clustering.labels",
     "cluster_headlines": "classifier.clustering.cluster",
     "cluster_keywords": "classifier.clustering.keywords",
@@ -35,10 +41,13 @@ __all__ = [
     "UNCLUSTERED",
     "ClusterSummary",
     "HeadlineClusterer",
+    "StoryTracker",
+    "StoryUpdate",
     "cluster_headlines",
     "cluster_keywords",
     "describe",
     "plot_clusters",
+    "time_in_days",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,6 +57,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from classifier.clustering.labels import UNCLUSTERED
     from classifier.clustering.plot import plot_clusters
     from classifier.clustering.summary import ClusterSummary, describe
+    from classifier.clustering.times import time_in_days
+    from classifier.clustering.tracker import StoryTracker, StoryUpdate
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

@@ -28,6 +28,7 @@ from classifier.clustering.labels import UNCLUSTERED, drop_small, rank_ids, rema
 from classifier.clustering.levels import (
     DEFAULT_LEVEL,
     DEFAULT_MIN_CLUSTER_SIZE,
+    DEFAULT_STORY_DISTANCE,
     MAX_CLUSTERS,
     STORIES,
 )
@@ -113,7 +114,7 @@ class HeadlineClusterer(ClusterMixin, BaseEstimator):
         self,
         *,
         level: str = DEFAULT_LEVEL,
-        distance_threshold: float = 0.5,
+        distance_threshold: float = DEFAULT_STORY_DISTANCE,
         n_clusters: int | None = None,
         max_clusters: int = MAX_CLUSTERS,
         n_neighbors: int = 15,

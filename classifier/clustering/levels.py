@@ -15,6 +15,8 @@ STORIES = "stories"
 THEMES = "themes"
 LEVELS = (STORIES, THEMES)
 DEFAULT_LEVEL = STORIES
+# The story cut: a story's headlines are on average at least 1 - 0.5 cosine-similar.
+DEFAULT_STORY_DISTANCE = 0.5
 # A story needs a second outlet to be one; a theme smaller than five headlines is noise.
 DEFAULT_MIN_CLUSTER_SIZE = {STORIES: 2, THEMES: 5}
 # Themes: the most clusters read from the eigengap, and the most a caller may ask for.

@@ -9,7 +9,8 @@ Layers, each importing only those below it (the readers come from :mod:`classifi
     writers.py    one tagged chunk as CSV/JSONL bytes or an Arrow table
     output.py     OutputTarget: the checkpointed output, moved into place at the end
     tagger.py     Tagger: labels chunks, embedding each distinct headline once
-    clusters.py   --clusters: fit on a sample of the archive, assign every row
+    clusters.py   --clusters themes: fit on a sample of the archive, assign every row
+    stories.py    --clusters stories: track every row into stories in file order, save the state
     local.py      tag_file, the local engine
     dask/         the Dask engine, an optional extra (``pip install 'headline-topics[dask]'``)
 

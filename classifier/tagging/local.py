@@ -20,7 +20,7 @@ from classifier.readers.stream import Reader, open_reader
 from classifier.tagging.clusters import fit_clusters
 from classifier.tagging.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_CLUSTER_SAMPLE
 from classifier.tagging.output import OutputTarget
-from classifier.tagging.results import output_columns
+from classifier.tagging.results import STORIES_KIND, output_columns
 from classifier.tagging.run import (
     ProgressCallback,
     TagSummary,
@@ -29,6 +29,7 @@ from classifier.tagging.run import (
     make_job,
     reading_identity,
 )
+from classifier.tagging.stories import StoryOptions, StoryStep
 from classifier.tagging.tagger import DEFAULT_MEMO_SIZE, ClusterAssigner, Tagger, encoder_id
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def tag_file(
     header: bool = True,
     max_chars: int = DEFAULT_MAX_HEADLINE_CHARS,
     uncertain_below: float = UNCERTAIN_BELOW,
+    stories: StoryOptions | None = None,
 ) -> TagSummary:
     """Tag every row of ``input_path`` into ``output_path`` (format from its extension).
 
@@ -68,6 +70,10 @@ def tag_file(
     ``assigner`` (with an ``assigner_id`` naming it for ``resume``) may be given instead.
     ``encoding`` and ``header`` say how to read a CSV/JSONL input (see ``open_reader``); a
     headline over ``max_chars`` characters is a skipped row, with the reason, never embedded.
+
+    ``clusters="stories"`` tracks every row into stories in file order instead
+    (:mod:`classifier.tagging.stories`, set up by ``stories``): the columns are ``story``,
+    ``wire_group`` and ``wire_count``, and the tracker's state is saved beside the output.
     """
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
@@ -76,10 +82,16 @@ def tag_file(
     input_path, output_path = Path(input_path), Path(output_path)
     check_paths(input_path, output_path)
     out_fmt = detect_format(output_path)
-    if clusters is not None:
+    tracking = clusters == STORIES_KIND
+    if tracking:
+        stories = stories or StoryOptions()
+        stories.check(output_path, force=force, resume=resume)
+        assigner_id = stories.job_id()
+    elif clusters is not None:
         assigner_id = clusters_id(clusters, cluster_sample)
     with_clusters = assigner is not None or clusters is not None
-    reserved = set(output_columns(with_clusters))
+    kind = STORIES_KIND if tracking else with_clusters
+    reserved = set(output_columns(kind))
     tagger = Tagger(
         model,
         text_column=text_column,
@@ -90,6 +102,8 @@ def tag_file(
         max_chars=max_chars,
         uncertain_below=uncertain_below,
     )
+    step = StoryStep(stories, tagger) if tracking and stories is not None else None
+    tag = step.tag if step is not None else tagger.tag
     read = {"encoding": encoding, "header": header}
     job = make_job(
         input_path,
@@ -108,24 +122,30 @@ def tag_file(
             out_fmt,
             job,
             columns=reader.columns,
-            clusters=with_clusters,
+            clusters=kind,
             resume=resume,
             force=force,
             checkpoint_seconds=checkpoint_seconds,
         )
+        if step is not None:
+            step.bind(reader.columns)
         target.begin()
         try:
-            if clusters is not None and not target.finished:
+            if clusters is not None and not tracking and not target.finished:
                 fit_clusters(
                     tagger, input_path, text_column, level=clusters, size=cluster_sample, **read
                 )
+            if step is not None and target.rows_done and not target.finished:
+                step.replay(input_path, target.rows_done, chunk_size, reserved, read)
             if not target.finished:
                 for chunk in reader.chunks(chunk_size, skip=target.rows_done):
-                    target.write(chunk, tagger.tag(chunk))
+                    target.write(chunk, tag(chunk))
                     if progress is not None:
                         progress(target.rows_done, _estimate_total(reader, target.rows_done))
+                if step is not None:  # saved before the output moves into place: see stories.py
+                    step.save(output_path)
             empty = reader.empty_chunk()
-            target.finish(empty, tagger.tag(empty))
+            target.finish(empty, tag(empty))
         finally:
             target.close()
     return TagSummary.of_run(
@@ -135,7 +155,7 @@ def tag_file(
         target.counters,
         started=started,
         resumed=target.resumed_rows,
-        stats=tagger.stats.to_dict(),
+        stats={**tagger.stats.to_dict(), **(step.stats() if step is not None else {})},
     )
 
 

@@ -28,7 +28,7 @@ from classifier.files import fsync_dir, fsync_file, write_atomic
 from classifier.readers.chunks import Chunk
 from classifier.readers.formats import FileFormat
 from classifier.tagging.paths import STATE_FORMAT, partial_paths, read_state
-from classifier.tagging.results import TagResult
+from classifier.tagging.results import ClusterColumns, TagResult
 from classifier.tagging.run import Counters, refuse_changed_job
 from classifier.tagging.writers import arrow_table, formatter_for, gzip_member
 
@@ -51,7 +51,7 @@ class OutputTarget:
         job: dict[str, Any],
         *,
         columns: list[str],
-        clusters: bool,
+        clusters: ClusterColumns,
         resume: bool = False,
         force: bool = False,
         checkpoint_seconds: float = 1.0,

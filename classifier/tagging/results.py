@@ -14,11 +14,17 @@ from classifier.config import UNCERTAIN_BELOW
 
 TAG_COLUMNS = ("topic", "confidence", "topics", "uncertain", "model", "tag_error")
 CLUSTER_COLUMN = "cluster"
+STORY_COLUMNS = ("story", "wire_group", "wire_count")  # --clusters stories (the story tracker)
 TOPICS_SEPARATOR = ";"  # between the names in a CSV ``topics`` cell
+STORIES_KIND = "stories"
+# Which cluster columns a run adds: False none, True ``cluster``, "stories" STORY_COLUMNS.
+ClusterColumns = bool | str
 
 
-def output_columns(clusters: bool) -> tuple[str, ...]:
-    """The columns a run adds, in output order: the tag columns, then ``cluster`` if asked for."""
+def output_columns(clusters: ClusterColumns) -> tuple[str, ...]:
+    """The columns a run adds, in output order: the tag columns, then the cluster columns."""
+    if clusters == STORIES_KIND:
+        return TAG_COLUMNS + STORY_COLUMNS
     return TAG_COLUMNS + ((CLUSTER_COLUMN,) if clusters else ())
 
 
@@ -37,6 +43,7 @@ class TagResult:
     errors: list[str]
     model: str
     cluster: list[int | None] | None = None
+    stories: tuple[list[int | None], ...] | None = None  # story, wire_group, wire_count
     #: ``uncertain`` is judged on the 4-decimal confidence the row shows, so a reader who
     #: filters on ``confidence`` gets the same rows as one who filters on ``uncertain``.
     uncertain_below: float = UNCERTAIN_BELOW
@@ -46,7 +53,7 @@ class TagResult:
         bar = self.uncertain_below
         return [None if score is None else score < bar for score in self.confidence]
 
-    def columns(self, clusters: bool) -> list[list[Any]]:
+    def columns(self, clusters: ClusterColumns) -> list[list[Any]]:
         """One list of values per column of ``output_columns(clusters)``, in that order."""
         n = len(self.errors)
         values = [
@@ -57,6 +64,8 @@ class TagResult:
             [self.model] * n,
             self.errors,
         ]
-        if clusters:
+        if clusters == STORIES_KIND:
+            values.extend(self.stories if self.stories is not None else [[None] * n] * 3)
+        elif clusters:
             values.append(self.cluster if self.cluster is not None else [None] * n)
         return values

@@ -258,6 +258,17 @@ class TagSummary:
                 f"clusters: {s['clusters']:,} fitted on {s['cluster_sample']:,} sampled headlines; "
                 f"rows in no cluster: {c.unclustered:,}"
             )
+        if "stories_started" in self.stats:
+            s = self.stats
+            behind = s.get("rows_behind_clock", 0)
+            out.append(
+                f"stories: {s['stories_started']:,} started, {s['stories_open']:,} still open"
+                + (
+                    f"; {behind:,} rows came too late for their time (see --time-column)"
+                    if behind
+                    else ""
+                )
+            )
         out.append(
             f"elapsed: {self.elapsed:.1f} s for {self.rows_this_run:,} rows "
             f"({self.rows_per_second:,.0f} rows/s)"

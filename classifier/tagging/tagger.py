@@ -11,6 +11,7 @@ model versions.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -101,6 +102,8 @@ class Tagger:
     encode_batch_size: int | None = None
     max_chars: int = DEFAULT_MAX_HEADLINE_CHARS
     uncertain_below: float = UNCERTAIN_BELOW
+    # told the embeddings of every headline labelled (the story tracker keeps recent ones)
+    on_vectors: Callable[[list[bytes], np.ndarray], None] | None = None
     stats: TaggerStats = field(default_factory=TaggerStats, init=False)
 
     def __post_init__(self) -> None:
@@ -112,6 +115,7 @@ class Tagger:
         self._topic_lists: list[list[str]] = []
         self._topic_list_index: dict[tuple[str, ...], int] = {}
         self._primed: set[bytes] = set()  # labelled ahead of their rows (the cluster sample)
+        self.last_keys: list[bytes | None] = []  # each row's text key in the last chunk tagged
 
     @property
     def version(self) -> str:
@@ -202,6 +206,7 @@ class Tagger:
             if cluster is not None:
                 cluster[i] = cluster_id
         self.stats.rows += n
+        self.last_keys = keys
         return TagResult(
             topic,
             confidence,
@@ -225,6 +230,8 @@ class Tagger:
         texts = list(pending.values())
         if vectors is None:
             vectors = self.embeddings(keys, texts)
+        if self.on_vectors is not None:
+            self.on_vectors(keys, vectors)
         predictions = self.model.describe(self.model.scores(texts, embeddings=vectors))
         clusters = (
             np.asarray(self.assigner.assign(vectors)).astype(int).tolist()

@@ -23,7 +23,12 @@ from classifier.readers.chunks import Chunk
 from classifier.readers.csvlines import HUGE_LINE, format_row
 from classifier.readers.decoding import clean_text, raw_bytes
 from classifier.readers.formats import FileFormat
-from classifier.tagging.results import TOPICS_SEPARATOR, TagResult, output_columns
+from classifier.tagging.results import (
+    TOPICS_SEPARATOR,
+    ClusterColumns,
+    TagResult,
+    output_columns,
+)
 from classifier.text import spreadsheet_safe
 
 # column -> (Arrow type, CSV cell of a value)
@@ -35,6 +40,9 @@ _TAG_FIELDS: dict[str, tuple[pa.DataType, Callable[[Any], str]]] = {
     "model": (pa.string(), lambda version: version),
     "tag_error": (pa.string(), lambda error: error),
     "cluster": (pa.int64(), lambda cluster: "" if cluster is None else str(cluster)),
+    "story": (pa.int64(), lambda story: "" if story is None else str(story)),
+    "wire_group": (pa.int64(), lambda group: "" if group is None else str(group)),
+    "wire_count": (pa.int64(), lambda count: "" if count is None else str(count)),
 }
 
 
@@ -65,7 +73,9 @@ def string_value(value: Any) -> str | None:
 class CsvFormatter:
     """Bytes of CSV output, one chunk at a time (the header goes with the first chunk)."""
 
-    def __init__(self, columns: list[str], *, clusters: bool, delimiter: str = ",") -> None:
+    def __init__(
+        self, columns: list[str], *, clusters: ClusterColumns, delimiter: str = ","
+    ) -> None:
         self.columns = columns
         self.clusters = clusters
         self.delimiter = delimiter
@@ -99,7 +109,7 @@ class CsvFormatter:
 class JsonlFormatter:
     """Bytes of JSONL output: each input record with the tag fields added."""
 
-    def __init__(self, columns: list[str], *, clusters: bool) -> None:
+    def __init__(self, columns: list[str], *, clusters: ClusterColumns) -> None:
         self.columns = columns
         self.clusters = clusters
         self._names = output_columns(clusters)
@@ -119,7 +129,7 @@ class JsonlFormatter:
         return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 
-def tag_schema(clusters: bool) -> pa.Schema:
+def tag_schema(clusters: ClusterColumns) -> pa.Schema:
     """The Arrow fields a tagged table has after the input's own."""
     return pa.schema([pa.field(name, _TAG_FIELDS[name][0]) for name in output_columns(clusters)])
 
@@ -131,7 +141,9 @@ def _string_array(values: list[str | None]) -> pa.Array:
         return pa.array([None if v is None else clean_text(v) for v in values], type=pa.string())
 
 
-def arrow_table(chunk: Chunk, result: TagResult, columns: list[str], *, clusters: bool) -> pa.Table:
+def arrow_table(
+    chunk: Chunk, result: TagResult, columns: list[str], *, clusters: ClusterColumns
+) -> pa.Table:
     """One chunk as an Arrow table: Parquet inputs keep their types, text inputs become strings."""
     if chunk.table is not None:
         base = chunk.table
@@ -155,7 +167,7 @@ def gzip_member(data: bytes) -> bytes:
 
 
 def formatter_for(
-    fmt: FileFormat, columns: list[str], *, clusters: bool
+    fmt: FileFormat, columns: list[str], *, clusters: ClusterColumns
 ) -> CsvFormatter | JsonlFormatter:
     """The formatter of a text output format (Parquet goes through :func:`arrow_table`)."""
     if fmt.kind == "csv":

@@ -46,6 +46,7 @@ BAD_NUMBERS = {
     ("report", "--emerging-window"): ["0", "1.5"],
     ("report", "--emerging-ratio"): ["0", "-2", "nan", "inf"],
     ("report", "--emerging-min"): ["0"],
+    ("tag", "--story-quiet"): ["0", "-1", "soon", "nan"],
     **{
         (command, "--max-headline-chars"): ["0", "-3", "long"]
         for command in ("predict", "tag", "train", "evaluate", "cluster")

@@ -126,20 +126,21 @@ def test_resume_with_other_cluster_options_is_refused_before_any_work(
 
     model = fake_models.load("vfake-1", embedder=FakeEmbedder())
     with pytest.raises(KeyboardInterrupt):
-        tag_file(source, out, model, clusters="stories", cluster_sample=100, progress=stop)
+        tag_file(source, out, model, clusters="themes", cluster_sample=100, progress=stop)
 
     def no_work(*args, **kwargs):
         raise AssertionError("the model was loaded before the options were compared")
 
     monkeypatch.setattr(ModelStore, "load", no_work)
     base = ["tag", str(source), str(out), "--resume", "--models-dir", str(fake_models.root)]
-    assert cli.main([*base, "--clusters", "themes", "--cluster-sample", "100"]) == 2
+    assert cli.main([*base, "--clusters", "stories"]) == 2
     err = capsys.readouterr().err
-    assert "cannot resume" in err and "clusters: was 'stories, fitted on 100" in err
-    assert cli.main([*base, "--clusters", "stories", "--cluster-sample", "99"]) == 2
-    assert "now 'stories, fitted on 99 distinct headlines'" in capsys.readouterr().err
+    assert "cannot resume" in err and "clusters: was 'themes, fitted on 100" in err
+    assert "now 'stories tracked in file order, quiet default'" in err
+    assert cli.main([*base, "--clusters", "themes", "--cluster-sample", "99"]) == 2
+    assert "now 'themes, fitted on 99 distinct headlines'" in capsys.readouterr().err
     assert cli.main(base) == 2  # without --clusters at all
-    assert "clusters: was 'stories" in capsys.readouterr().err
+    assert "clusters: was 'themes" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -64,4 +64,4 @@ def test_a_clustered_run_resumes_to_the_same_output(tmp_path, fake_store):
     assert summary.resumed_after == 200
     tag_file(source, tmp_path / "ref.jsonl", load(), **options)
     assert out.read_bytes() == (tmp_path / "ref.jsonl").read_bytes()
-    assert all("cluster" in row for row in read_rows(out))
+    assert all("story" in row and "cluster" not in row for row in read_rows(out))
