@@ -15,13 +15,23 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from classifier.cli import cluster, evaluate, export, models, predict, serve, tag, train
+from classifier.cli import (
+    cluster,
+    evaluate,
+    export,
+    export_index,
+    models,
+    predict,
+    serve,
+    tag,
+    train,
+)
 from classifier.cli._util import EXPECTED_ERRORS, command_adder, run
 
 __all__ = ["EXPECTED_ERRORS", "build_parser", "main"]
 
 # In the order ``--help`` lists them.
-COMMANDS = (train, models, evaluate, predict, serve, cluster, tag, export)
+COMMANDS = (train, models, evaluate, predict, serve, cluster, tag, export, export_index)
 
 
 def _version() -> str:

@@ -16,6 +16,7 @@ POSITIONAL = {
     "tag": ["in.csv", "out.csv"],
     "predict": [],
     "serve": [],
+    "export-index": ["data.csv"],
 }
 # every numeric option, with values it must refuse
 BAD_NUMBERS = {
@@ -41,7 +42,7 @@ BAD_NUMBERS = {
     ("tag", "--encoder-threads"): ["0", "-1"],
     **{
         (command, "--max-headline-chars"): ["0", "-3", "long"]
-        for command in ("predict", "tag", "train", "evaluate", "cluster")
+        for command in ("predict", "tag", "train", "evaluate", "cluster", "export-index")
     },
 }
 CASES = [(cmd, opt, bad) for (cmd, opt), values in BAD_NUMBERS.items() for bad in values]
