@@ -147,16 +147,23 @@ def test_shipped_neighbours_are_the_true_nearest_training_headlines(shipped):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "headline, topic, word",
+    "headline, topic, word, least",
     [
-        ("Senate votes to raise tariffs on imported steel", "trade", "tariffs"),
-        ("WHO warns of measles surge in Europe", "health", "measles"),
-        ("Asylum seekers wait at the border as new rules take effect", "immigration", "Asylum"),
+        ("Senate votes to raise tariffs on imported steel", "trade", "tariffs", 0.2),
+        ("WHO warns of measles surge in Europe", "health", "measles", 0.2),
+        # "border" says immigration too, so leaving "Asylum" out costs less: words that back
+        # each other up share the credit (docs/explain.md)
+        (
+            "Asylum seekers wait at the border as new rules take effect",
+            "immigration",
+            "Asylum",
+            0.05,
+        ),
     ],
 )
-def test_shipped_words_include_the_decisive_one(shipped, headline, topic, word):
+def test_shipped_words_include_the_decisive_one(shipped, headline, topic, word, least):
     (result,) = explain(shipped, headline)
     assert result.topic == topic == shipped.predict(headline).topic
     assert result.words[0].word == word, result.words
-    assert result.words[0].drop > 0.2
+    assert result.words[0].drop > least
     assert {n.topics[0] for n in result.neighbours} == {topic}
