@@ -73,7 +73,9 @@ class NeighbourIndex:
         k = min(k, len(self))
         if k <= 0:
             return [[] for _ in range(len(queries))]
-        similarity = queries @ self.vectors.T
+        # rows x queries, then one row per query: for one query that is a plain matrix-vector
+        # product over the contiguous rows, the fastest form of it
+        similarity = (self.vectors @ queries.T).T
         out = []
         for row in similarity:
             best = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
@@ -138,10 +140,15 @@ class NeighbourIndex:
                 f"the neighbour index has headlines of shape {headlines.shape} and topics of shape "
                 f"{topics.shape} for {expected[0]} rows and {len(labels)} labels"
             )
-        rows = []
-        for ranks in topics:
-            order = [j for j in np.argsort(ranks, kind="stable") if ranks[j] > 0]
-            if not order or sorted(ranks[order].tolist()) != list(range(1, len(order) + 1)):
-                raise ValueError("the neighbour index has a row whose topics are not ranked 1..n")
-            rows.append([labels[j] for j in order])
-        return cls(vectors, [str(h) for h in headlines], rows)
+        present = topics > 0
+        counts = present.sum(axis=1)
+        ranked = np.sort(np.where(present, topics, np.iinfo(topics.dtype).max), axis=1)
+        steps = np.arange(1, len(labels) + 1)
+        wanted = np.where(steps <= counts[:, None], steps, np.iinfo(topics.dtype).max)
+        if (counts == 0).any() or not np.array_equal(ranked, wanted):
+            raise ValueError("the neighbour index has a row whose topics are not ranked 1..n")
+        # a few distinct topic lists among thousands of rows: decode each once
+        patterns, inverse = np.unique(topics, axis=0, return_inverse=True)
+        decoded = [[labels[j] for j in np.argsort(p, kind="stable") if p[j] > 0] for p in patterns]
+        rows = [decoded[k] for k in inverse.ravel()]
+        return cls(vectors, headlines.tolist(), rows)
