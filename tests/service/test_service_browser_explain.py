@@ -9,6 +9,7 @@ from tests.service.browser import paste_and_tag, table_rows, wait_for
 from tests.service.support import PAGE_HEADLINES
 
 ROW_OF = "return [...document.querySelectorAll('#results tbody tr')].find(tr => tr.cells[0].textContent === arguments[0]);"
+HEADLINES = "return [...document.querySelectorAll('#results tbody tr:not(.why-row)')].map(tr => tr.cells[1].textContent);"
 PANEL = """
 const panel = document.getElementById(arguments[0]);
 if (!panel) return null;
@@ -77,3 +78,11 @@ def test_why_opens_the_explanation_under_its_row_by_keyboard(browser, live_url, 
     again.click()
     wait_for(lambda: driver.execute_script(PANEL, "why-2") is None, what="the panel to close")
     assert len(table_rows(driver)) == len(headlines)
+
+    # left open, then a new tagging run: its rows start closed
+    driver.execute_script(ROW_OF, "2").find_element(By.CSS_SELECTOR, "button").click()
+    wait_for(lambda: (p := driver.execute_script(PANEL, "why-2")) and not p["loading"])
+    fresh = PAGE_HEADLINES[4:7]
+    paste_and_tag(driver, "\n".join(fresh))
+    wait_for(lambda: sorted(driver.execute_script(HEADLINES)) == sorted(fresh), what="new rows")
+    assert driver.execute_script(PANEL, "why-2") is None

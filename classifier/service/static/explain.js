@@ -8,12 +8,13 @@
 
 const why = {
   answers: new Map(), // headline -> the explanation object, or a promise of it
-  open: new Set(),    // result indexes whose explanation is shown
+  open: new WeakSet(), // the result rows (app.js's objects) whose explanation is shown: a new
+                       // tagging run makes new rows, so nothing of an old run reopens
 };
 
 /* The "why?" cell's button for a result row; app.js puts it in the row's last cell. */
 function whyButton(r) {
-  const opened = why.open.has(r.index);
+  const opened = why.open.has(r);
   const button = el("button", {
     type: "button",
     class: "why-button",
@@ -29,12 +30,12 @@ function whyButton(r) {
 }
 
 function toggleWhy(button, r) {
-  if (why.open.has(r.index)) hideWhy(button, r);
+  if (why.open.has(r)) hideWhy(button, r);
   else showWhy(button, r, true);
 }
 
 function hideWhy(button, r) {
-  why.open.delete(r.index);
+  why.open.delete(r);
   button.setAttribute("aria-expanded", "false");
   const panel = document.getElementById(`why-${r.index}`);
   if (panel) panel.remove();
@@ -43,7 +44,7 @@ function hideWhy(button, r) {
 async function showWhy(button, r, fresh) {
   const row = button.closest("tr");
   if (!row || !row.parentNode) return;
-  why.open.add(r.index);
+  why.open.add(r);
   button.setAttribute("aria-expanded", "true");
   const old = document.getElementById(`why-${r.index}`);
   if (old) old.remove();
