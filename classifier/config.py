@@ -34,6 +34,16 @@ NEWS_PRIORS = {
 }
 
 
+# "Why this label" (classifier/topics/explain.py, docs/explain.md): how many labelled training
+# headlines and how many words an explanation shows; at most how many distinct words of a headline
+# are left out one at a time (each costs one more encoding; real headlines have 4-16 words); and
+# at most how many headlines one /v1/predict request may ask to explain (about 10x the cost of a
+# plain answer each).
+EXPLAIN_NEIGHBOURS = 3
+EXPLAIN_WORDS = 5
+EXPLAIN_MAX_WORDS = 32
+EXPLAIN_MAX_HEADLINES = 32
+
 # The longest headline accepted anywhere: by the service (a 400), and by predict, tag, train,
 # evaluate and cluster (the row is flagged with why and never tokenised). One setting, so that a
 # headline the service refuses is refused on the command line too. Real headlines are under 300

@@ -19,6 +19,7 @@ from classifier.cli import (
     cluster,
     evaluate,
     export,
+    export_index,
     models,
     predict,
     report,
@@ -31,7 +32,7 @@ from classifier.cli._util import EXPECTED_ERRORS, command_adder, run
 __all__ = ["EXPECTED_ERRORS", "build_parser", "main"]
 
 # In the order ``--help`` lists them.
-COMMANDS = (train, models, evaluate, predict, serve, cluster, tag, report, export)
+COMMANDS = (train, models, evaluate, predict, serve, cluster, tag, report, export, export_index)
 
 
 def _version() -> str:

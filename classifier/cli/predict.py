@@ -52,9 +52,13 @@ def predict_lines(
     batch_size: int,
     max_chars: int = DEFAULT_MAX_HEADLINE_CHARS,
     uncertain_below: float = UNCERTAIN_BELOW,
+    explain: bool = False,
 ) -> Iterator[tuple[dict[str, Any], bool]]:
     """``(answer, ok)`` for each text in order, predicting ``batch_size`` texts at a time; a
-    text over ``max_chars`` characters is answered with why, never tokenised."""
+    text over ``max_chars`` characters is answered with why, never tokenised. ``explain`` adds
+    each answer's ``explanation`` (:mod:`classifier.topics.explain`)."""
+    from classifier.topics.explain import explain as explain_headlines
+
     batch: list[tuple[int, str | LongLine]] = []
 
     def flush() -> Iterator[tuple[dict[str, Any], bool]]:
@@ -66,9 +70,14 @@ def predict_lines(
         texts = [t for _, t in good]
         predictions = model.predict(texts, uncertain_below=uncertain_below) if good else []
         by_index = dict(zip((i for i, _ in good), predictions, strict=True))
+        if explain and good:
+            why = dict(zip(by_index, explain_headlines(model, texts), strict=True))
         for i, text in batch:
             if i in by_index:
-                yield {"headline": text, **by_index[i].to_dict()}, True
+                answer = {"headline": text, **by_index[i].to_dict()}
+                if explain:
+                    answer["explanation"] = why[i].to_dict()
+                yield answer, True
             else:
                 yield _refusal(i, text, max_chars), False
         batch.clear()
@@ -144,6 +153,8 @@ def jsonl_lines(answers: Iterable[tuple[dict[str, Any], bool]]) -> Iterator[str]
 
 def cmd_predict(args: argparse.Namespace) -> int:
     _util.require_at_least_one(args, "batch_size", show_value=True)
+    if args.explain and args.format != "jsonl":
+        raise ValueError(f"--explain writes JSON lines; it cannot go with --format {args.format}")
     max_chars = _util.max_headline_chars(args)
     model = _util.load_model(args)
     # a lone "-" is stdin, as for most commands that read lines; no headline is just a dash
@@ -159,6 +170,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             max_chars=max_chars,
             uncertain_below=args.uncertain_below,
+            explain=args.explain,
         ):
             failed += not ok
             yield answer, ok
@@ -193,5 +205,11 @@ def register(add: _util.AddCommand) -> None:
         default="jsonl",
         help="jsonl: one JSON object a line, for programs; table: aligned columns, for people; "
         "csv: a header and one row a line (default jsonl)",
+    )
+    predict.add_argument(
+        "--explain",
+        action="store_true",
+        help="add to each answer an 'explanation': the 3 nearest labelled training headlines "
+        "and the words that raised its top topic most (about 10x the time; JSON lines only)",
     )
     _util.add_max_headline_chars(predict)

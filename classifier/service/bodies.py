@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from classifier.clustering.levels import DEFAULT_LEVEL, LEVELS, MAX_CLUSTERS
-from classifier.service.fields import Body, Choice, Headline, Headlines, Number, OneOf
+from classifier.config import EXPLAIN_MAX_HEADLINES
+from classifier.service.fields import Body, Choice, Flag, Headline, Headlines, Number, OneOf
 from classifier.service.settings import Settings
 
 MIN_CLUSTER_HEADLINES = 2  # one headline is no group
@@ -34,11 +35,18 @@ class RequestBodies:
                 f"(default: the service's, {settings.uncertain_below:g})"
             ),
         )
+        explain = Flag(
+            description=(
+                "true: each answer also carries 'explanation': the nearest labelled training "
+                "headlines and the words that raised its top topic most (about ten times the "
+                f"cost; at most {EXPLAIN_MAX_HEADLINES} headlines per request)"
+            )
+        )
         predict = OneOf(
             (
                 Body(
                     "PredictOne",
-                    {"headline": headline, "uncertain_below": uncertain},
+                    {"headline": headline, "uncertain_below": uncertain, "explain": explain},
                     ("headline",),
                     example='{"headline": "..."}',
                 ),
@@ -47,6 +55,7 @@ class RequestBodies:
                     {
                         "headlines": Headlines(1, settings.max_headlines, headline),
                         "uncertain_below": uncertain,
+                        "explain": explain,
                     },
                     ("headlines",),
                     example='{"headlines": ["..."]}',

@@ -216,7 +216,26 @@ class Number:
         return out
 
 
-Field = Headline | Headlines | Choice | Number
+@dataclass(frozen=True)
+class Flag:
+    """A boolean (null means "the default", false); a string or number is refused, not guessed."""
+
+    description: str | None = None
+    noun = "a boolean"
+
+    def check(self, value: object, name: str) -> bool | None:
+        if value is None or isinstance(value, bool):
+            return value
+        raise invalid(f"{name!r} must be true or false, not {json_type(value)}", name)
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": ["boolean", "null"], "default": False}
+        if self.description is not None:
+            out["description"] = self.description
+        return out
+
+
+Field = Headline | Headlines | Choice | Number | Flag
 
 
 # -- bodies ----------------------------------------------------------------------------------

@@ -56,8 +56,9 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
             "type": "boolean",
             "description": "confidence is under uncertain_below: a person should check it",
         },
+        "explanation": ref("Explanation"),
     }
-    required = [name for name in prediction_props if name != "applies"]
+    required = [name for name in prediction_props if name not in ("applies", "explanation")]
     version = {"type": "string", "description": "the model version that produced this answer"}
     backend = {"enum": list(BACKENDS)}
     return {
@@ -85,6 +86,7 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
             "additionalProperties": False,
             "properties": prediction_props,
         },
+        "Explanation": explanation_schema(topic),
         **bodies.predict.components(),
         "PredictOneResponse": {
             "type": "object",
@@ -231,6 +233,58 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
                     "description": "cluster id of each headline in the order sent; -1: none",
                 },
                 "params": {"type": "object"},
+            },
+        },
+    }
+
+
+def explanation_schema(topic: dict[str, Any]) -> dict[str, Any]:
+    """What ``explain: true`` adds to an answer (:mod:`classifier.topics.explain`)."""
+    similarity = {"type": "number", "minimum": -1, "maximum": 1, "description": "cosine"}
+    neighbour = {
+        "type": "object",
+        "required": ["headline", "topics", "similarity"],
+        "additionalProperties": False,
+        "properties": {
+            "headline": {"type": "string"},
+            "topics": {"type": "array", "items": topic, "minItems": 1},
+            "similarity": similarity,
+        },
+    }
+    word = {
+        "type": "object",
+        "required": ["word", "drop"],
+        "additionalProperties": False,
+        "properties": {
+            "word": {"type": "string"},
+            "drop": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 1,
+                "description": "how far the top topic's probability falls without the word",
+            },
+        },
+    }
+    return {
+        "type": "object",
+        "description": "present when the request sent explain: true",
+        "required": ["topic", "neighbours", "words"],
+        "additionalProperties": False,
+        "properties": {
+            "topic": {**topic, "description": "the topic explained: the answer's top topic"},
+            "neighbours": {
+                "type": "array",
+                "items": neighbour,
+                "description": "the closest labelled training headlines, closest first",
+            },
+            "words": {
+                "type": "array",
+                "items": word,
+                "description": "the headline's words that raised the top topic most, largest first",
+            },
+            "note": {
+                "type": "string",
+                "description": "why something is missing (a model saved without a neighbour index)",
             },
         },
     }

@@ -17,6 +17,7 @@ from classifier.topics.applies import AppliesHead
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
 from classifier.topics.multi import choose_topics
+from classifier.topics.neighbours import NeighbourIndex
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,9 @@ class TopicModel:
     ``embeddings=`` lets callers that already encoded the headlines (the tagger's cache, the
     service's micro-batcher, the clusterer) skip the encoder. ``applies`` is the per-topic head
     that decides ``topics``; models saved before it existed have none and list topics by the
-    softmax head's thresholds, as they always did.
+    softmax head's thresholds, as they always did. ``neighbours`` is the index of the training
+    headlines that explanations show (:mod:`classifier.topics.explain`); None for a model saved
+    without one.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class TopicModel:
         embedder: Encoder,
         *,
         applies: AppliesHead | None = None,
+        neighbours: NeighbourIndex | None = None,
         version: str | None = None,
         manifest: dict[str, Any] | None = None,
     ) -> None:
@@ -75,6 +79,7 @@ class TopicModel:
         self.lexical = lexical
         self.embedder = embedder
         self.applies = applies
+        self.neighbours = neighbours
         self.version = version
         self.manifest = manifest or {}
 

@@ -9,11 +9,18 @@ Layout::
         manifest.sha256       hash of manifest.json, so an edited manifest is noticed
         head.npz              head weights (numpy arrays only, loaded with allow_pickle=False)
         lexical.json          TF-IDF vocabulary
+        neighbours.npz        optional: the training headlines' embeddings, headlines and topics,
+                              for explanations (numpy arrays only, allow_pickle=False)
 
 A version folder is written under a temporary name and renamed into place, and CURRENT is swapped
 only after that, so a crash at any point leaves the previous model current and whole. The hashes
 catch accidental or careless changes; they are not a signature against someone who can write to
 ``models/`` and recompute them.
+
+:meth:`ModelStore.add_neighbours` gives an existing version the neighbour index (models saved
+before it existed, such as the one shipped first): it writes a whole new copy of the folder and
+swaps it in with two renames, so the version is never seen half-changed; a crash between the two
+leaves the old folder under ``.old-<version>-*`` (rename it back).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from classifier.topics.applies import AppliesHead
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
 from classifier.topics.model import TopicModel
+from classifier.topics.neighbours import NeighbourIndex
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +53,7 @@ MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest.sha256"
 HEAD_FILE = "head.npz"
 LEXICAL_FILE = "lexical.json"
+NEIGHBOURS_FILE = "neighbours.npz"
 CURRENT = "CURRENT"
 FORMAT_VERSION = 1
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -141,16 +150,9 @@ class ModelStore:
             (staging / LEXICAL_FILE).write_text(json.dumps(lexical_meta), encoding="utf-8")
             manifest = dict(manifest)
             manifest["format_version"] = FORMAT_VERSION
-            manifest["files"] = {
-                name: sha256_file(staging / name) for name in (HEAD_FILE, LEXICAL_FILE)
-            }
-            try:  # strict JSON: Infinity or NaN would make /v1/model answer invalid JSON
-                text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False)
-            except ValueError as exc:
-                raise ModelError(f"model {version!r} not saved: its manifest has {exc}") from exc
-            body = text.encode("utf-8") + b"\n"
-            (staging / MANIFEST).write_bytes(body)
-            (staging / MANIFEST_HASH).write_text(hashlib.sha256(body).hexdigest() + "\n")
+            if model.neighbours is not None:
+                manifest["neighbours"] = _write_neighbours(staging, model.neighbours, model.labels)
+            _write_manifest(staging, manifest)
             fsync_tree(staging)
             os.chmod(staging, 0o755)
             os.rename(staging, final)
@@ -170,6 +172,51 @@ class ModelStore:
         self._read_arrays(name)
         write_atomic(self.root / CURRENT, (name + "\n").encode("utf-8"))
         logger.info("current model is now %s", name)
+        return name
+
+    def add_neighbours(self, version: str, index: NeighbourIndex, *, force: bool = False) -> str:
+        """Give a saved version the neighbour index explanations show, changing nothing else.
+
+        The head and the TF-IDF files are copied unchanged (so are its answers); the manifest
+        gains the ``neighbours`` part and its hash. Refuses a version that has one unless
+        ``force``, and an index of another dimension or other topics than the model's.
+        """
+        self.check_writable()
+        name = self.resolve(version)
+        manifest = self.read_manifest(name)
+        if NEIGHBOURS_FILE in manifest.get("files", {}) and not force:
+            raise ModelError(f"model {name!r} has a neighbour index already (--force replaces it)")
+        if index.dimension != manifest["embedding"]["dimension"]:
+            raise ModelError(
+                f"a neighbour index of dimension {index.dimension} does not fit model {name!r} "
+                f"(dimension {manifest['embedding']['dimension']})"
+            )
+        if unknown := {t for row in index.topics for t in row} - set(manifest["labels"]):
+            raise ModelError(f"model {name!r} has no topics {sorted(unknown)}")
+        final = self.path_of(name)
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".tmp-{name}-"))
+        backup = None
+        try:
+            for part in manifest["files"]:
+                if part != NEIGHBOURS_FILE:
+                    shutil.copy2(final / part, staging / part)
+            manifest["neighbours"] = _write_neighbours(staging, index, manifest["labels"])
+            _write_manifest(staging, manifest)
+            fsync_tree(staging)
+            os.chmod(staging, 0o755)
+            backup = Path(tempfile.mkdtemp(dir=self.root, prefix=f".old-{name}-"))
+            os.rename(final, backup / name)
+            os.rename(staging, final)
+            fsync_dir(self.root)
+        except BaseException:
+            if backup is not None and (backup / name).exists() and not final.exists():
+                os.rename(backup / name, final)
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            if backup is not None and final.exists():
+                shutil.rmtree(backup, ignore_errors=True)
+        logger.info("model %s has a neighbour index of %d headlines now", name, len(index))
         return name
 
     # -- reading ---------------------------------------------------------------------------
@@ -238,7 +285,51 @@ class ModelStore:
         sizes = {head.n_features_in_} | ({applies.n_features_in_} if applies else set())
         if sizes != {manifest["embedding"]["dimension"] + lexical.size}:
             raise ModelError(f"model {name!r} is malformed: feature sizes do not add up")
-        return TopicModel(head, lexical, embedder, applies=applies, version=name, manifest=manifest)
+        neighbours = self._read_neighbours(name, manifest)
+        return TopicModel(
+            head,
+            lexical,
+            embedder,
+            applies=applies,
+            neighbours=neighbours,
+            version=name,
+            manifest=manifest,
+        )
+
+    def _read_neighbours(self, name: str, manifest: dict[str, Any]) -> NeighbourIndex | None:
+        """The version's neighbour index (None when it was saved without one), checked against
+        what the manifest recorded; read_manifest has checked its hash."""
+        if NEIGHBOURS_FILE not in manifest.get("files", {}):
+            return None
+        try:
+            with np.load(self.path_of(name) / NEIGHBOURS_FILE, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+            summary = {**manifest.get("neighbours", {})}
+            summary["dimension"] = manifest["embedding"]["dimension"]
+            return NeighbourIndex.from_arrays(arrays, summary=summary, labels=manifest["labels"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"model {name!r} has an unreadable neighbour index: {exc}") from exc
+
+
+def _write_neighbours(folder: Path, index: NeighbourIndex, labels: list[str]) -> dict[str, Any]:
+    """Save the index into a version folder being written; returns what the manifest records."""
+    np.savez_compressed(folder / NEIGHBOURS_FILE, **index.arrays(labels))
+    return {"file": NEIGHBOURS_FILE, **index.summary()}
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """The manifest, listing the hash of every part in ``folder``, and the manifest's own hash."""
+    parts = sorted(p.name for p in folder.iterdir() if p.name not in (MANIFEST, MANIFEST_HASH))
+    manifest["files"] = {part: sha256_file(folder / part) for part in parts}
+    try:  # strict JSON: Infinity or NaN would make /v1/model answer invalid JSON
+        text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False)
+    except ValueError as exc:
+        raise ModelError(
+            f"model {manifest['version']!r} not saved: its manifest has {exc}"
+        ) from exc
+    body = text.encode("utf-8") + b"\n"
+    (folder / MANIFEST).write_bytes(body)
+    (folder / MANIFEST_HASH).write_text(hashlib.sha256(body).hexdigest() + "\n")
 
 
 def check_encoder(manifest: dict[str, Any], embedder: Encoder, name: str) -> None:

@@ -25,6 +25,7 @@ from classifier.topics.head import TopicHead
 from classifier.topics.metrics import classification_metrics
 from classifier.topics.model import TopicModel
 from classifier.topics.multi import choose_topics, expand_rows, multi_topic_metrics, topic_matrix
+from classifier.topics.neighbours import NeighbourIndex
 from classifier.topics.store import ModelStore
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def fit_model(
 
     ``topics`` gives every topic of each row, primary first (default: ``[label]``). The softmax
     head learns a row of n topics as n rows of weight 1/n; the "applies" head learns each topic
-    from every row that has it.
+    from every row that has it. The rows and their embeddings also become the model's neighbour
+    index (:mod:`classifier.topics.neighbours`), saved with it for explanations.
     """
     texts = check_headlines(texts)
     if len(texts) != len(labels):
@@ -104,7 +106,9 @@ def fit_model(
     applies = AppliesHead(C=params["C"]).fit(
         features, topic_matrix(topics, [str(c) for c in head.classes_]), groups=groups
     )
-    model = TopicModel(head, lexical, embedder, applies=applies)
+    # the training rows themselves, so an explanation can show the labelled headlines it is near
+    neighbours = NeighbourIndex(embeddings, texts, topics)
+    model = TopicModel(head, lexical, embedder, applies=applies, neighbours=neighbours)
     metrics = _held_out_metrics(model, labels, topics, source, groups, params)
     info = {"params": params, "metrics": metrics, "counts": dict(sorted(counts.items()))}
     info["topic_counts"] = dict(sorted(Counter(t for row in topics for t in row).items()))

@@ -17,6 +17,7 @@ POSITIONAL = {
     "report": ["tagged.csv"],
     "predict": [],
     "serve": [],
+    "export-index": ["data.csv"],
 }
 # every numeric option, with values it must refuse
 BAD_NUMBERS = {
@@ -49,7 +50,7 @@ BAD_NUMBERS = {
     ("tag", "--story-quiet"): ["0", "-1", "soon", "nan"],
     **{
         (command, "--max-headline-chars"): ["0", "-3", "long"]
-        for command in ("predict", "tag", "train", "evaluate", "cluster")
+        for command in ("predict", "tag", "train", "evaluate", "cluster", "export-index")
     },
 }
 CASES = [(cmd, opt, bad) for (cmd, opt), values in BAD_NUMBERS.items() for bad in values]

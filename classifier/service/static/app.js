@@ -235,7 +235,8 @@ function resultRow(r) {
       el("td", { class: "topic" }, el("span", { class: "badge problem" }, r.kind)),
       el("td", { class: "confidence", "data-value": "" },
         el("span", { "aria-hidden": "true" }, "—"), el("span", { class: "sr-only" }, "no confidence")),
-      el("td", { class: "secondary" }, `Not tagged: ${r.problem}`));
+      el("td", { class: "secondary" }, `Not tagged: ${r.problem}`),
+      el("td", { class: "why-cell" }));
   }
   const pct = Math.round(r.confidence * 100);
   return el("tr", { "data-topic": r.topic },
@@ -246,7 +247,8 @@ function resultRow(r) {
       el("span", { class: "bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "aria-label": `confidence ${pct}%` },
         el("span", { class: "fill", style: `width:${pct}%;background:${colourOf(r.topic)}` })),
       el("span", { class: "pct" }, `${pct}%`)),
-    el("td", { class: "secondary" }, ...r.secondary.map(badge)));
+    el("td", { class: "secondary" }, ...r.secondary.map(badge)),
+    el("td", { class: "why-cell" }, whyButton(r))); // explain.js
 }
 
 function renderResults() {
