@@ -9,6 +9,8 @@ worker), never per request; nothing is downloaded. Blueprints, one per concern:
 - ``health``           GET  /healthz, GET /readyz
 - ``metrics_endpoint`` GET  /metrics (the metrics themselves: ``metrics``)
 - ``admin``            POST /v1/admin/reload (only with an admin token)
+- ``feedback``         POST/GET /v1/feedback, GET /v1/feedback/summary (403 without a labeller
+                       token; its document part: ``feedback_doc``)
 - ``openapi``          GET  /openapi.json (its schemas: ``schemas``)
 - ``web``              GET  / and /static/..., the page
 
@@ -29,7 +31,16 @@ from flask.globals import request_ctx
 
 from classifier.config import encoder_threads
 from classifier.encoders import embedder_for
-from classifier.service import admin, health, metrics_endpoint, model_info, openapi, predict, web
+from classifier.service import (
+    admin,
+    feedback,
+    health,
+    metrics_endpoint,
+    model_info,
+    openapi,
+    predict,
+    web,
+)
 from classifier.service.batcher import MicroBatcher
 from classifier.service.bodies import RequestBodies
 from classifier.service.errors import register_error_handlers
@@ -123,6 +134,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(web.bp)  # the page at / (classifier/service/static/)
     if settings.admin_enabled:
         app.register_blueprint(admin.bp)
+    feedback.init_app(app, settings)  # /v1/feedback: 403 unless a labeller token is set
     _add_cli(app, settings)
     cluster_bp = _cluster_blueprint()
     if cluster_bp is not None:
