@@ -200,9 +200,9 @@ def add() -> Response:
 
 def _format() -> str:
     fmt = request.args.get("format")
-    if fmt is None:
-        best = request.accept_mimetypes.best_match(list(ACCEPT))
-        return ACCEPT[best] if best and request.accept_mimetypes[best] else "jsonl"
+    if fmt is None:  # a type the Accept header names itself; "*/*" (curl's) means the default
+        named = [(q, mime) for mime, q in request.accept_mimetypes if mime in ACCEPT and q > 0]
+        return ACCEPT[max(named)[1]] if named else "jsonl"
     if fmt not in FORMATS:
         raise invalid(f"'format' must be one of {', '.join(FORMATS)}, not {fmt!r}", "format")
     return fmt

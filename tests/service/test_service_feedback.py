@@ -90,6 +90,11 @@ def test_export_as_csv_by_parameter_or_accept_header(fclient):
     by_param = fclient.get("/v1/feedback?format=csv", headers=AUTH)
     by_accept = fclient.get("/v1/feedback", headers={**AUTH, "Accept": "text/csv"})
     default = fclient.get("/v1/feedback", headers=AUTH)
+    curl = fclient.get("/v1/feedback", headers={**AUTH, "Accept": "*/*"})
+    preferred = fclient.get(
+        "/v1/feedback", headers={**AUTH, "Accept": "text/csv;q=0.5, application/x-ndjson"}
+    )
+    assert curl.mimetype == preferred.mimetype == "application/x-ndjson"
     assert by_param.mimetype == by_accept.mimetype == "text/csv"
     assert by_param.get_data() == by_accept.get_data()
     assert default.mimetype == "application/x-ndjson"

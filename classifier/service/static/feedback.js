@@ -10,6 +10,7 @@ const feedback = {
   on: false,
   chosen: new Map(), // row index -> topics pressed, in the order pressed (primary first)
   saved: new Map(),  // row index -> topics saved
+  rows: null,        // the state.rows these are about
 };
 const NONE_TOPIC = "other"; // "none of the topics": stands alone, as the API requires
 
@@ -74,6 +75,11 @@ function renderFeedback() {
 /* The Correct cell of a row (app.js's renderResults appends it): a toggle button per topic and
    Save. Pressing "other" releases the rest, and pressing a topic releases "other". */
 function feedbackCell(r) {
+  if (feedback.rows !== state.rows) { // a new tagging run: its row numbers are new headlines
+    feedback.rows = state.rows;
+    feedback.chosen.clear();
+    feedback.saved.clear();
+  }
   const cell = el("td", { class: "correct" });
   cell.hidden = !feedback.on;
   if (!feedback.on || r.problem) return cell;
