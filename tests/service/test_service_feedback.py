@@ -244,3 +244,12 @@ def test_openapi_documents_the_feedback_endpoints_and_real_answers_pass(fclient)
     for name, response in checks:
         errors = list(validator(document, name).iter_errors(response.get_json()))
         assert not errors, (name, [e.message for e in errors])
+
+
+def test_the_labeller_token_is_shown_only_as_set_or_unset():
+    from classifier.service.settings import Settings
+
+    shown = dict(Settings.from_env({}, label_token=LABEL_TOKEN).in_force())
+    assert shown["HEADLINE_TOPICS_LABEL_TOKEN"] == "set"
+    assert LABEL_TOKEN not in repr(Settings.from_env({}, label_token=LABEL_TOKEN))
+    assert dict(Settings.from_env({}).in_force())["HEADLINE_TOPICS_LABEL_TOKEN"] == "unset"
