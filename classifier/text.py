@@ -76,6 +76,14 @@ def too_long(length: int, limit: int) -> str:
     return f"{length:,} characters, over the limit of {limit:,} (--max-headline-chars)"
 
 
+def normalise_headline(text: str) -> str:
+    """The form in which headlines are compared: single spaces, lower case. Two headlines with
+    the same form are one headline to the tagger's memo and to the feedback store (a correction
+    replaces the training row it matches); the bundled encoder is uncased, so this changes no
+    embedding."""
+    return " ".join(text.split()).lower()
+
+
 def check_headlines(texts: Sequence[object]) -> list[str]:
     """``texts`` as a list, or InputError naming the first that is not a usable headline.
 

@@ -40,6 +40,38 @@ def register(add: _util.AddCommand) -> None:
         help=f"inverse regularisation of the head, a finite number above 0 (default {config.DEFAULT_C:g})",
     )
     _util.add_labelled_columns(train)
+    teach = train.add_argument_group(
+        "corrections",
+        "people's corrections, trained on with DATA: each replaces DATA's rows of the same "
+        "headline (case and spacing aside); later sources win: the --add files in order, then "
+        "the feedback store (docs/teach.md)",
+    )
+    teach.add_argument(
+        "--add",
+        action="append",
+        metavar="FILE",
+        help="a CSV/JSONL of corrections with 'headline' and 'topic' or 'topics', like DATA (an "
+        "export of GET /v1/feedback is one); may be given several times",
+    )
+    teach.add_argument(
+        "--feedback",
+        action="store_true",
+        help="add the newest correction of every headline in the feedback store",
+    )
+    teach.add_argument(
+        "--feedback-db",
+        metavar="FILE",
+        help="the feedback store --feedback reads (default: $HEADLINE_TOPICS_FEEDBACK_DB, else "
+        "feedback.sqlite3 in the model store)",
+    )
+    cache = train.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="embedding cache, so a retrain embeds only new headlines (default: embeddings/ in "
+        "the encoder cache, docs/tagging.md)",
+    )
+    cache.add_argument("--no-cache", action="store_true", help="embed every headline afresh")
     _util.add_input_options(train, what="DATA", encoding_default="utf-8-sig")
     _util.add_progress_option(train)
     gate = train.add_argument_group(
@@ -95,18 +127,53 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     store = _util.store_from(args)
     store.check_writable()  # before loading an encoder for work that could not be saved
+    corrections = _corrections(args, store.root, reading)  # bad files fail before the encoder
+    encoder = _util.EncodingProgress(_util.new_encoder(args), args.progress, desc="embedding")
     result, problems = train_from_file(
         args.data,
         store,
-        _util.EncodingProgress(_util.new_encoder(args), args.progress, desc="embedding"),
+        _cached(encoder, args),
         priors=args.priors,
         promote=promote,
         head_params={"C": args.C} if args.C is not None else None,
         gate=gate,
+        corrections=corrections,
         **reading,
     )
     _util.emit_lines(training_report(result, problems, store.path_of(result.version)))
     return 0
+
+
+def _corrections(args: argparse.Namespace, models_dir: Path, reading: dict):
+    """The corrections of --add and --feedback, or None when neither is given."""
+    if args.feedback_db and not args.feedback:
+        raise ValueError("--feedback-db names the store --feedback reads; add --feedback")
+    if not (args.add or args.feedback):
+        return None
+    from classifier.feedback.store import path_from_env
+    from classifier.topics.corrections import gather
+
+    db = None
+    if args.feedback:
+        db = Path(args.feedback_db) if args.feedback_db else path_from_env(models_dir)
+    return gather(
+        files=args.add or (),
+        feedback_db=db,
+        encoding=reading["encoding"],
+        max_chars=reading["max_chars"],
+    )
+
+
+def _cached(encoder, args: argparse.Namespace):
+    """``encoder`` behind the embedding cache (--cache, else the default folder), unless
+    --no-cache."""
+    if args.no_cache:
+        return encoder
+    from classifier.encoders.cache import EmbeddingCache
+    from classifier.encoders.cached import CachedEncoder
+
+    folder = args.cache or config.encoder_cache_dir(args.models_dir) / "embeddings"
+    return CachedEncoder(encoder, EmbeddingCache.for_encoder(folder, encoder.info()))
 
 
 def training_report(result: TrainResult, problems: list, folder: Path) -> list[str]:
@@ -118,6 +185,12 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
         f"rows: {data['rows_read']} read, {data['rows_used']} used, {data['rows_skipped']} skipped",
     ]
     lines += [f"  skipped {problem}" for problem in problems[:SHOWN_PROBLEMS]]
+    corrected = result.manifest.get("corrections")
+    if corrected is not None:
+        lines.append(
+            f"corrections: {corrected['rows']} trained on, replacing {corrected['replaced']} "
+            f"row(s) of {data['source']}; {corrected['skipped']} skipped"
+        )
     if len(problems) > SHOWN_PROBLEMS:
         lines.append(f"  ... and {len(problems) - SHOWN_PROBLEMS} more")
     if "macro_f1" in metrics:

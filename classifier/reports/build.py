@@ -11,7 +11,6 @@ its section off with the reason in ``unavailable``; only a file that is no tagge
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from classifier.reports.document import Sections, assemble
 from classifier.reports.options import ReportOptions
 from classifier.reports.periods import Undated
 from classifier.reports.tally import Tally, story_id
+from classifier.text import normalise_headline
 
 CHUNK_ROWS = 8192
 SAMPLE_HEADLINES = 40  # distinct headlines per shown story, for its keywords
@@ -121,10 +121,6 @@ def count_archive(
     return tally
 
 
-def _normalised(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
 def collect_headlines(
     path: Path,
     options: ReportOptions,
@@ -152,7 +148,7 @@ def collect_headlines(
                 continue
             kept = samples.get(story_id(story))
             if kept is not None and len(kept) < SAMPLE_HEADLINES:
-                kept.setdefault(_normalised(text), text.strip())
+                kept.setdefault(normalise_headline(text), text.strip())
             group = story_id(group)
             if group in groups and group not in canonical:
                 canonical[group] = name.strip() if isinstance(name, str) and name.strip() else text

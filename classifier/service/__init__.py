@@ -10,6 +10,8 @@ worker), never per request; nothing is downloaded. Blueprints, one per concern:
 - ``metrics_endpoint`` GET  /metrics (the metrics themselves: ``metrics``)
 - ``admin``            POST /v1/admin/reload (only with an admin token)
 - ``reports``          GET  /v1/reports, /v1/reports/<name> (only with a reports folder)
+- ``feedback``         POST/GET /v1/feedback, GET /v1/feedback/summary (403 without a labeller
+                       token; its document part: ``feedback_doc``)
 - ``openapi``          GET  /openapi.json (its schemas: ``schemas``)
 - ``web``              GET  / and /static/..., the page
 
@@ -32,6 +34,7 @@ from classifier.config import encoder_threads
 from classifier.encoders import embedder_for
 from classifier.service import (
     admin,
+    feedback,
     health,
     metrics_endpoint,
     model_info,
@@ -135,6 +138,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(admin.bp)
     if settings.reports_dir is not None:
         app.register_blueprint(reports.bp)
+    feedback.init_app(app, settings)  # /v1/feedback: 403 unless a labeller token is set
     _add_cli(app, settings)
     cluster_bp = _cluster_blueprint()
     if cluster_bp is not None:

@@ -21,8 +21,13 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__)
 
 
-def require_token() -> None:
-    expected = state().settings.admin_token or ""
+def require_bearer(expected: str | None, role: str) -> None:
+    """401 unless the request carries ``Authorization: Bearer <expected>`` (constant time).
+
+    The admin and the labeller tokens are both checked here, each against its own setting only,
+    so one never opens the other's endpoints (unless they are configured equal).
+    """
+    expected = expected or ""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     given = token.strip().encode("utf-8", "surrogateescape")
     if not (
@@ -33,9 +38,13 @@ def require_token() -> None:
         raise ApiError(
             401,
             "unauthorized",
-            "this endpoint needs the header 'Authorization: Bearer <admin token>'",
-            headers={"WWW-Authenticate": 'Bearer realm="headline-topics admin"'},
+            f"this endpoint needs the header 'Authorization: Bearer <{role} token>'",
+            headers={"WWW-Authenticate": f'Bearer realm="headline-topics {role}"'},
         )
+
+
+def require_token() -> None:
+    require_bearer(state().settings.admin_token, "admin")
 
 
 @bp.post("/v1/admin/reload")

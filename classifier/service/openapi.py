@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from classifier.service import feedback, feedback_doc
 from classifier.service.fields import ref
 from classifier.service.schemas import components
 from classifier.service.state import state
@@ -29,12 +30,13 @@ def _errors(*statuses: int) -> dict[str, Any]:
     meaning = {
         400: "malformed JSON or invalid fields",
         401: "missing or wrong bearer token",
+        403: "switched off on this service (no token configured)",
         404: "unknown route",
         405: "method not allowed",
         409: "the new model could not be loaded; the old one still serves",
         413: "request body over the size limit",
         415: "content type is not application/json",
-        503: "the encoder is overloaded or the service is shutting down",
+        503: "the encoder or a store is unavailable, or the service is shutting down",
     }
     return {str(s): _json(ref("Error"), meaning[s]) for s in statuses}
 
@@ -128,6 +130,7 @@ def build_document() -> dict[str, Any]:
         }
     if "/v1/reports" in rules:
         paths.update(report_paths())
+    paths.update(feedback_doc.paths(_json, _errors))
     for item in paths.values():
         for operation in item.values():
             operation["responses"].update(_errors(405))
@@ -141,10 +144,12 @@ def build_document() -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": components(model.labels, svc.bodies)},
     }
+    _, feedback_body = current_app.extensions[feedback.EXTENSION]
+    document["components"]["schemas"].update(feedback_doc.components(model.labels, feedback_body))
+    schemes = {"labellerToken": {"type": "http", "scheme": "bearer"}}
     if "/v1/admin/reload" in rules:
-        document["components"]["securitySchemes"] = {
-            "adminToken": {"type": "http", "scheme": "bearer"}
-        }
+        schemes["adminToken"] = {"type": "http", "scheme": "bearer"}
+    document["components"]["securitySchemes"] = schemes
     return document
 
 

@@ -19,6 +19,7 @@ from classifier import config
 from classifier.encoders import BACKENDS
 
 PREFIX = "HEADLINE_TOPICS_"
+SECRETS = ("admin_token", "label_token")  # shown only as set or unset
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,21 @@ class Settings:
         repr=False,
         metadata=_meta("ADMIN_TOKEN", str, "bearer token for /v1/admin/*; unset: admin is off"),
     )
+    label_token: str | None = field(
+        default=None,
+        repr=False,
+        metadata=_meta(
+            "LABEL_TOKEN", str, "bearer token for /v1/feedback (labellers); unset: feedback is off"
+        ),
+    )
+    feedback_db: Path | None = field(
+        default=None,
+        metadata=_meta(
+            "FEEDBACK_DB",
+            Path,
+            "SQLite file of the corrections (default: feedback.sqlite3 in the model store)",
+        ),
+    )
     encoder_backend: str | None = field(
         default=None,
         metadata=_meta(
@@ -182,7 +198,7 @@ class Settings:
         rows = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name == "admin_token":
+            if f.name in SECRETS:
                 value = "set" if value else "unset"
             rows.append((f.metadata["setting"].env, "unset" if value is None else str(value)))
         return rows

@@ -22,7 +22,7 @@ from classifier.encoders.cache import EmbeddingCache, text_key
 from classifier.readers.chunks import MISSING, Chunk
 from classifier.tagging.defaults import DEFAULT_MEMO_SIZE
 from classifier.tagging.results import TagResult
-from classifier.text import headline_problem, is_clean_text, too_long
+from classifier.text import headline_problem, is_clean_text, normalise_headline, too_long
 
 if TYPE_CHECKING:
     from classifier.topics.model import TopicModel
@@ -32,11 +32,6 @@ class ClusterAssigner(Protocol):
     """A fitted clusterer: nearest-cluster id for each embedding row."""
 
     def assign(self, embeddings: np.ndarray) -> np.ndarray: ...
-
-
-def normalise_headline(text: str) -> str:
-    """The form in which headlines are compared and embedded: single spaces, lower case."""
-    return " ".join(text.split()).lower()
 
 
 def check_text(

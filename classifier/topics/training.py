@@ -19,6 +19,7 @@ from classifier.encoders.base import DEFAULT_MODEL_NAME, Encoder
 from classifier.files import sha256_file
 from classifier.text import check_headlines
 from classifier.topics.applies import AppliesHead
+from classifier.topics.corrections import Corrections, merge
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.gate import PromotionGate, decide, score
 from classifier.topics.head import TopicHead
@@ -277,6 +278,7 @@ def train_from_file(
     encoding: str = "utf-8-sig",
     head_params: dict[str, Any] | None = None,
     gate: PromotionGate | None = None,
+    corrections: Corrections | None = None,
     **read: Any,
 ) -> tuple[TrainResult, list]:
     """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``).
@@ -284,11 +286,16 @@ def train_from_file(
     ``if-better`` asks the gate (:mod:`classifier.topics.gate`); the new model is scored on its
     evaluation file whatever the policy, and the result kept in the manifest's ``evaluation``.
     ``read`` (columns, ``header``, ``max_chars``) goes to :func:`~classifier.topics.data.read_labelled`.
+    ``corrections`` (:func:`classifier.topics.corrections.gather`) replace the rows of the
+    headlines they correct; the manifest's ``corrections`` says which went in.
     """
     from classifier.topics.data import read_labelled
 
     store.check_writable()  # before the minutes of work a read-only store would lose
     data = read_labelled(path, encoding=encoding, **read)
+    corrected = None
+    if corrections is not None:
+        data, corrected = merge(data, corrections)
     for problem in data.problems:
         logger.warning("skipped %s", problem)
     gate = (gate or PromotionGate()).load()
@@ -316,6 +323,8 @@ def train_from_file(
         skipped=len(data.problems),
     )
     manifest["version"] = store.unique_version(manifest["version"])
+    if corrected is not None:
+        manifest["corrections"] = corrected
     manifest["evaluation"] = (
         score(model, gate.eval_set, data.texts) if gate.eval_set else {"skipped": gate.missing}
     )

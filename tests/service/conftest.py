@@ -9,11 +9,9 @@ shipped model with the encoder it was trained on, once per session.
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
@@ -21,8 +19,7 @@ from classifier.topics.store import ModelStore
 from classifier.topics.training import train_model
 from tests.conftest import ROOT, FakeEmbedder, clear_settings_env
 from tests.service.browser import REAL_EVALUATION, chrome_driver
-from tests.service.support import ROWS, TOKEN, make_app, train_version
-from tests.support import free_port
+from tests.service.support import ROWS, TOKEN, live_server, make_app, train_version
 
 
 @pytest.fixture(autouse=True)
@@ -115,12 +112,8 @@ def page_client(page_app):
 
 @pytest.fixture(scope="module")
 def live_url(page_app):
-    server = make_server("127.0.0.1", free_port(), page_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with live_server(page_app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,15 +5,20 @@ an app over a store, and checks of the error shape, the metrics and the OpenAPI 
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from prometheus_client.parser import text_string_to_metric_families
+from werkzeug.serving import make_server
 
 from classifier.service import create_app
 from classifier.service.state import EXTENSION
 from classifier.topics.store import ModelStore
 from tests.conftest import FakeEmbedder, load_project_data, save_model
+from tests.support import free_port
 
 TOKEN = "test-admin-token-0123456789abcdef"
 ROWS = load_project_data()
@@ -73,3 +78,16 @@ def scrape(client) -> dict[tuple[str, tuple], float]:
 def validator(document, name):
     schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
     return Draft202012Validator(schema)
+
+
+@contextlib.contextmanager
+def live_server(app) -> Iterator[str]:
+    """``app`` on a real werkzeug server on 127.0.0.1 (a free port), for a browser: its URL."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -52,7 +52,13 @@ def test_page_loads_nothing_from_elsewhere_and_uses_only_the_v1_api():
     assert not re.search(r"https?://", text), "no CDN, no external fonts or scripts"
     assert "@import" not in text and "url(" not in text
     called = set(re.findall(r'api\("(?:GET|POST)", "([^"]+)"', text))
-    assert called == {"/v1/predict", "/v1/cluster", "/v1/model"}
+    assert called == {
+        "/v1/predict",
+        "/v1/cluster",
+        "/v1/model",
+        "/v1/feedback",
+        "/v1/feedback/summary",
+    }
 
 
 def test_api_still_answers_next_to_the_page(client):

@@ -51,12 +51,12 @@ class ApiProblem extends Error {
   }
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, headers = {}) {
   let response;
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
@@ -255,7 +255,11 @@ function renderResults() {
   const body = $("results").tBodies[0];
   const rows = visibleRows();
   const fragment = document.createDocumentFragment();
-  for (const r of rows) fragment.append(resultRow(r));
+  for (const r of rows) {
+    const tr = resultRow(r);
+    if (window.feedbackCell) tr.append(window.feedbackCell(r)); // feedback.js: the Correct column
+    fragment.append(tr);
+  }
   body.replaceChildren(fragment);
   $("results-empty").hidden = state.rows.length > 0;
   $("download-button").disabled = state.rows.length === 0;
