@@ -207,13 +207,13 @@ class StoryTracker:
             )
         if not n:
             return np.zeros(0)
-        self.mode_ = mode
         if times is None:
             raw = np.arange(self.rows_seen_, self.rows_seen_ + n, dtype=np.float64)
         else:
             if len(times) != n:
                 raise ValueError(f"{n} headlines but {len(times)} times")
             raw = np.array([_time(t) for t in times], dtype=np.float64)
+        self.mode_ = mode  # only once every time was read: a refused update changes nothing
         behind = (
             raw < np.maximum.accumulate(np.concatenate(([self.clock_], raw)))[:-1] - self.quiet_
         )

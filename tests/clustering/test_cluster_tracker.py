@@ -138,3 +138,14 @@ def test_bad_calls_are_refused_with_a_reason():
         with pytest.raises(ValueError):
             StoryTracker(**bad)
     assert StoryTracker().update(embeddings=np.zeros((0, 4))).tolist() == []
+
+
+def test_an_update_refused_for_a_bad_time_changes_nothing():
+    from classifier.clustering.times import BadTime
+
+    rows, _ = _stream(1, 2, seed=8)
+    tracker = StoryTracker()
+    with pytest.raises(BadTime, match="'soon' is not a date"):
+        tracker.update(embeddings=rows, times=["2003-01-01", "soon"])
+    assert tracker.mode_ is None and tracker.rows_seen_ == 0
+    assert tracker.update(embeddings=rows).tolist() == [0, 0]  # file order is still open to it
