@@ -142,7 +142,7 @@ def test_level_choices_come_from_the_one_level_list():
 
     parser = build_parser()
     with pytest.raises(SystemExit):
-        parser.parse_args(["cluster", "in.csv", "--level", "sections"])
+        parser.parse_args(["cluster", "in.csv", "--level", "topics"])
     for level in LEVELS:
         assert parser.parse_args(["cluster", "in.csv", "--level", level]).level == level
     assert parser.parse_args(["tag", "in.csv", "out.csv", "--clusters"]).clusters == LEVELS[0]
