@@ -177,8 +177,11 @@ def build_hierarchy(unit: np.ndarray, params: HierarchyParams) -> Hierarchy:
     if params.n_clusters is not None:
         chosen = int(min(max(params.n_clusters, n_sections), m))
     else:
-        scores = merge_gaps(heights, range(max(low, n_sections, 2), min(high, m - 1) + 1))
-        chosen = max(scores, key=lambda k: (scores[k], -k)) if scores else min(m, low)
+        # themes finer than sections whenever the tree allows it
+        scores = merge_gaps(heights, range(max(low, n_sections + 1), min(high, m - 1) + 1))
+        chosen = (
+            max(scores, key=lambda k: (scores[k], -k)) if scores else min(m, max(low, n_sections))
+        )
     themes = drop_small(themes_at(chosen), params.min_cluster_size)
     logger.info(
         "hierarchy: %d sections, %d themes (cut at %d of %d micro-clusters, range %d-%d), "

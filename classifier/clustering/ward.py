@@ -35,9 +35,9 @@ MAX_MICRO = 240
 
 def theme_range(n_headlines: int, max_clusters: int, floor: int = 2) -> tuple[int, int]:
     """The numbers of themes a cut may give for ``n_headlines``: low and high, both inclusive."""
-    low = max(floor, 2, round(math.sqrt(n_headlines) / THEME_SCALE))
-    high = max(low, min(max_clusters, math.ceil(low * THEME_SPREAD)))
-    return min(low, max_clusters), high
+    centre = max(2, round(math.sqrt(n_headlines) / THEME_SCALE))
+    low = max(floor, min(centre, max_clusters))
+    return low, max(low, min(max_clusters, math.ceil(centre * THEME_SPREAD)))
 
 
 def micro_clusters(

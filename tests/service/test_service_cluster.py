@@ -89,7 +89,7 @@ def test_cluster_route_passes_embeddings_options_and_the_model(models_dir, fake_
         ),
         (
             {"headlines": CLUSTER_TEXTS, "level": "themes", "n_clusters": 1_000_000_000},
-            "n_clusters must be at most max_clusters (30); got 1000000000",
+            "n_clusters must be at most max_clusters (50); got 1000000000",
             "n_clusters",
         ),
         (

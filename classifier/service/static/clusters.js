@@ -46,8 +46,9 @@ async function loadLevels() {
     const level = doc.components.schemas.ClusterRequest.properties.level;
     if (!Array.isArray(level.enum) || !level.enum.length) return;
     const worded = new Map([...select.options].map((o) => [o.value, o.textContent]));
+    const chosen = select.value; // a choice made while the document loaded stays made
     select.replaceChildren(...level.enum.map((name) => el("option", { value: name }, worded.get(name) || name)));
-    select.value = level.default && level.enum.includes(level.default) ? level.default : level.enum[0];
+    select.value = level.enum.includes(chosen) ? chosen : level.default || level.enum[0];
   } catch (problem) {
     /* keep the page's own options */
   }
