@@ -1,6 +1,6 @@
 """Benchmark the headline clusterer against KMeans(k=4) and a BERTopic-style UMAP+HDBSCAN.
 
-    .venv/bin/python bench/cluster.py [--data-dir ../shared/data] [--cache-dir DIR] [--no-umap] [--no-scale] [--levels]
+    .venv/bin/python bench/cluster.py [--data-dir DIR] [--cache-dir DIR] [--no-umap] [--no-scale] [--levels] [--backend B]
 
 0. Every level of the theme hierarchy on AG News and cap_nyt_dev (``bench/cluster_levels.py``;
    ``--levels`` runs only this part).
@@ -53,11 +53,11 @@ def read_nyt(path: Path) -> tuple[list[str], np.ndarray]:
     return [row["headline"] for row in rows], np.array([row["topic"] for row in rows])
 
 
-def embed(texts: list[str], path: Path, cache_dir: Path | None) -> tuple[np.ndarray, float]:
+def embed(texts: list[str], path: Path, cache_dir: Path | None, backend: str = "torch"):
     """Embeddings of ``texts`` (cached per file content and encoder when asked) and the seconds spent."""
-    from classifier.encoders.torch import Embedder
+    from classifier.encoders import make_embedder
 
-    embedder = Embedder()
+    embedder = make_embedder(backend=backend)
     cached = None
     if cache_dir is not None:
         key = hashlib.sha256(path.read_bytes() + embedder.info().fingerprint.encode()).hexdigest()
@@ -347,6 +347,7 @@ def main() -> int:
     parser.add_argument("--no-umap", action="store_true", help="skip UMAP+HDBSCAN (slowest)")
     parser.add_argument("--no-scale", action="store_true", help="skip the 20,000-headline runs")
     parser.add_argument("--levels", action="store_true", help="only the hierarchy comparison")
+    parser.add_argument("--backend", default="torch", help="encoder backend (onnx-int8: faster)")
     args = parser.parse_args()
     ag_path, nyt_path = args.data_dir / "ag_news_test.csv", args.data_dir / "cap_nyt_dev.csv"
     if not ag_path.exists() and not nyt_path.exists():
@@ -357,14 +358,14 @@ def main() -> int:
     ag = nyt = None
     if ag_path.exists():
         texts, truth = read_ag_news(ag_path)
-        X, seconds = embed(texts, ag_path, args.cache_dir)
+        X, seconds = embed(texts, ag_path, args.cache_dir, args.backend)
         print(f"embedded {len(texts)} AG News titles in {seconds:.0f}s (0 = cached)")
         ag = (texts, truth, X)
     else:
         print(f"{ag_path} not found; skipping the AG News comparison")
     if nyt_path.exists():
         texts, truth = read_nyt(nyt_path)
-        X, seconds = embed(texts, nyt_path, args.cache_dir)
+        X, seconds = embed(texts, nyt_path, args.cache_dir, args.backend)
         print(f"embedded {len(texts)} cap_nyt_dev headlines in {seconds:.0f}s (0 = cached)")
         nyt = (texts, truth, X)
     else:
