@@ -92,10 +92,9 @@ def whole_stories(stories: np.ndarray, sections: np.ndarray) -> np.ndarray:
     """Sections with every story moved wholly into the section most of its headlines are in."""
     out = sections.copy()
     rows = np.nonzero(stories >= 0)[0]
-    if not len(rows):
+    if not len(rows) or not (sections >= 0).any():
         return out
-    n_sections = int(sections.max()) + 2 if len(sections) else 1
-    votes = np.zeros((int(stories.max()) + 1, n_sections), dtype=np.int64)
+    votes = np.zeros((int(stories.max()) + 1, int(sections.max()) + 2), dtype=np.int64)
     np.add.at(votes, (stories[rows], sections[rows] + 1), 1)  # column 0 counts "no section"
     counted = votes[:, 1:]
     best = np.where(counted.max(axis=1) > 0, counted.argmax(axis=1), UNCLUSTERED)

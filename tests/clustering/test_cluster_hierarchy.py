@@ -159,3 +159,13 @@ def test_parents_read_the_level_above_from_the_rows():
     child = np.array([0, 0, 1, -1, 2])
     parent = np.array([1, 1, 0, 0, -1])
     assert parents(child, parent).tolist() == [1, 0, -1]
+
+
+@pytest.mark.parametrize("level", ["themes", "sections"])
+def test_headlines_alike_to_nothing_have_no_theme_or_section_and_do_not_crash(level):
+    clusterer = HeadlineClusterer(level=level).fit(np.eye(8) + 0.01)  # no pair 0.3 alike
+    assert clusterer.labels_.tolist() == [-1] * 8 and clusterer.n_clusters_ == 0
+    assert {name: len(ids) for name, ids in clusterer.parents_.items()} == {
+        "stories": 0,
+        "themes": 0,
+    }
