@@ -68,7 +68,7 @@ function membersOf(labels) {
 
 /* One cluster as a <details>: its children one level down (if the answer has a hierarchy), then
    the headlines in none of them; at the finest level, its headlines. */
-function clusterNode(c, level, data, headlines, rows, members) {
+function clusterNode(c, level, data, headlines, rows, members, nested = false) {
   const idx = members.get(level).get(c.id) || [];
   const topic = c.top_topic || (idx.length ? rows[idx[0]].topic : "");
   const shares = Object.entries(c.topic_shares || {}).filter(([, s]) => s > 0)
@@ -77,11 +77,11 @@ function clusterNode(c, level, data, headlines, rows, members) {
   const kids = child ? data.hierarchy[child].clusters.filter((k) => k.parent === c.id).sort((a, b) => b.size - a.size) : [];
   const body = [];
   if (kids.length) {
-    body.push(...kids.map((k) => clusterNode(k, child, data, headlines, rows, members)));
+    body.push(...kids.map((k) => clusterNode(k, child, data, headlines, rows, members, true)));
     const inKid = new Set(kids.flatMap((k) => members.get(child).get(k.id) || []));
     const rest = idx.filter((i) => !inKid.has(i));
     if (rest.length) {
-      body.push(el("details", { class: "cluster", "data-level": child, "data-cluster": "-1" },
+      body.push(el("details", { class: "cluster", "data-level": child, "data-member": "-1", open: "" },
         el("summary", {}, el("strong", {}, `Not in any of its ${child}`), el("span", { class: "muted" }, ` · ${rest.length}`)),
         el("ul", {}, ...rest.map((i) => el("li", {}, headlines[i])))));
     }
@@ -89,7 +89,10 @@ function clusterNode(c, level, data, headlines, rows, members) {
     body.push(el("ul", {}, ...idx.map((i) => el("li", {}, headlines[i]))));
   }
   const counted = kids.length ? ` · ${kids.length} ${child}` : "";
-  return el("details", { class: "cluster", "data-level": level, "data-cluster": c.id },
+  /* data-cluster marks the clusters of the level asked for; the ones inside them are data-member,
+     and open, so that opening a theme shows its stories' headlines at once */
+  const attrs = nested ? { "data-member": c.id, open: "" } : { "data-cluster": c.id };
+  return el("details", { class: "cluster", "data-level": level, ...attrs },
     el("summary", {},
       topic ? badge(topic) : null,
       el("strong", {}, ` ${c.keywords.slice(0, 6).join(", ") || "(no keywords)"}`),
