@@ -1,6 +1,9 @@
 """Benchmark the headline clusterer against KMeans(k=4) and a BERTopic-style UMAP+HDBSCAN.
 
-    .venv/bin/python bench/cluster.py [--data-dir ../shared/data] [--cache-dir DIR] [--no-umap] [--no-scale]
+    .venv/bin/python bench/cluster.py [--data-dir DIR] [--cache-dir DIR] [--no-umap] [--no-scale] [--levels] [--backend B]
+
+0. Every level of the theme hierarchy on AG News and cap_nyt_dev (``bench/cluster_levels.py``;
+   ``--levels`` runs only this part).
 
 1. AG News test titles (7,600, four human labels), theme level: NMI and ARI against the labels,
    clusters found, share unclustered, time and peak memory, side by side with KMeans told k=4 on
@@ -50,11 +53,11 @@ def read_nyt(path: Path) -> tuple[list[str], np.ndarray]:
     return [row["headline"] for row in rows], np.array([row["topic"] for row in rows])
 
 
-def embed(texts: list[str], path: Path, cache_dir: Path | None) -> tuple[np.ndarray, float]:
+def embed(texts: list[str], path: Path, cache_dir: Path | None, backend: str = "torch"):
     """Embeddings of ``texts`` (cached per file content and encoder when asked) and the seconds spent."""
-    from classifier.encoders.torch import Embedder
+    from classifier.encoders import make_embedder
 
-    embedder = Embedder()
+    embedder = make_embedder(backend=backend)
     cached = None
     if cache_dir is not None:
         key = hashlib.sha256(path.read_bytes() + embedder.info().fingerprint.encode()).hexdigest()
@@ -128,6 +131,10 @@ def run_method(name: str, vectors_path: str, texts_path: str | None, params: dic
         extra["assign_rows_per_s"] = len(X) / (time.perf_counter() - t0)
         extra["assign_agrees"] = float(np.mean(assigned == clusterer.labels_))
         labels = clusterer.labels_
+    elif name == "ours+levels":
+        clusterer = HeadlineClusterer(**params).fit(X, texts=texts)
+        labels, extra["levels"] = clusterer.labels_, clusterer.hierarchy_
+        extra["theme_range"], extra["cut_scores"] = clusterer.theme_range_, clusterer.cut_scores_
     elif name == "kmeans":
         labels = KMeans(n_clusters=params["k"], n_init=10, random_state=0).fit_predict(X)
     elif name == "umap+hdbscan":
@@ -163,33 +170,11 @@ def in_fresh_process(name: str, X: np.ndarray, texts: list[str] | None, **params
             return pool.apply(run_method, (name, vectors_path, texts_path, params))
 
 
-# -- scores ----------------------------------------------------------------------------------------
-def purity_of_largest(labels: np.ndarray, truth: np.ndarray, count: int = 20) -> tuple[float, int]:
-    """Share of headlines in the ``count`` largest clusters whose topic is their cluster's majority."""
-    clustered = labels >= 0
-    ids, sizes = np.unique(labels[clustered], return_counts=True)
-    largest = ids[np.argsort(-sizes, kind="stable")][:count]
-    majority = total = 0
-    for cluster in largest:
-        _, counts = np.unique(truth[labels == cluster], return_counts=True)
-        majority += counts.max()
-        total += counts.sum()
-    return (majority / total if total else float("nan")), len(largest)
-
-
-def describe_run(labels: np.ndarray) -> tuple[int, float]:
-    return len(np.unique(labels[labels >= 0])), float(np.mean(labels < 0))
-
-
-def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    from bench.common import table
-
-    print(table(headers, rows) + "\n")
-
-
 # -- the three parts -------------------------------------------------------------------------------
 def bench_ag_news(texts, truth, X, with_umap: bool) -> None:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from bench.cluster_levels import describe_run, print_table
 
     print(f"## AG News titles: {len(texts)} headlines, {len(set(truth))} labels, theme level\n")
     runs = {
@@ -255,6 +240,8 @@ def bench_ag_news(texts, truth, X, with_umap: bool) -> None:
 
 
 def bench_nyt(texts, truth, X) -> None:
+    from bench.cluster_levels import describe_run, print_table, purity_of_largest
+
     values, counts = np.unique(truth, return_counts=True)
     majority = counts.max() / counts.sum()
     print(
@@ -300,6 +287,8 @@ def bench_nyt(texts, truth, X) -> None:
 
 
 def bench_scale(texts, X) -> None:
+    from bench.cluster_levels import describe_run, print_table
+
     n = 20_000
     texts, X = texts[:n], X[:n]
     print(f"## Scale: {len(texts)} headlines (cap_nyt_dev + AG News titles), 2-core CPU\n")
@@ -357,6 +346,8 @@ def main() -> int:
     parser.add_argument("--cache-dir", type=Path, help="keep embeddings here between runs")
     parser.add_argument("--no-umap", action="store_true", help="skip UMAP+HDBSCAN (slowest)")
     parser.add_argument("--no-scale", action="store_true", help="skip the 20,000-headline runs")
+    parser.add_argument("--levels", action="store_true", help="only the hierarchy comparison")
+    parser.add_argument("--backend", default="torch", help="encoder backend (onnx-int8: faster)")
     args = parser.parse_args()
     ag_path, nyt_path = args.data_dir / "ag_news_test.csv", args.data_dir / "cap_nyt_dev.csv"
     if not ag_path.exists() and not nyt_path.exists():
@@ -367,14 +358,14 @@ def main() -> int:
     ag = nyt = None
     if ag_path.exists():
         texts, truth = read_ag_news(ag_path)
-        X, seconds = embed(texts, ag_path, args.cache_dir)
+        X, seconds = embed(texts, ag_path, args.cache_dir, args.backend)
         print(f"embedded {len(texts)} AG News titles in {seconds:.0f}s (0 = cached)")
         ag = (texts, truth, X)
     else:
         print(f"{ag_path} not found; skipping the AG News comparison")
     if nyt_path.exists():
         texts, truth = read_nyt(nyt_path)
-        X, seconds = embed(texts, nyt_path, args.cache_dir)
+        X, seconds = embed(texts, nyt_path, args.cache_dir, args.backend)
         print(f"embedded {len(texts)} cap_nyt_dev headlines in {seconds:.0f}s (0 = cached)")
         nyt = (texts, truth, X)
     else:
@@ -385,6 +376,13 @@ def main() -> int:
     if with_umap and importlib.util.find_spec("umap") is None:
         print("umap-learn is not installed (pip install -e '.[bench]'); skipping UMAP+HDBSCAN\n")
         with_umap = False
+    from bench.cluster_levels import bench_levels
+
+    for title, data in (("AG News titles", ag), ("cap_nyt_dev (column topic)", nyt)):
+        if data:
+            bench_levels(title, *data, with_umap=with_umap)
+    if args.levels:
+        return 0
     if ag:
         bench_ag_news(*ag, with_umap=with_umap)
     if nyt:

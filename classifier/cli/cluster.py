@@ -1,8 +1,9 @@
-"""``headline-topics cluster``: group a file of headlines into stories or themes.
+"""``headline-topics cluster``: group a file of headlines into stories, themes or sections.
 
 Reads CSV/TSV/JSONL (a headline column) or plain text (one headline per line; ``-`` for stdin),
 prints the clusters as a table or JSON, and optionally writes every headline's cluster id
-(``--out``) and a 2-D map (``--plot``). Rows that cannot be clustered (blank, not text, broken
+(``--out``; with themes and sections also its story, theme and section) and a 2-D map
+(``--plot``). Rows that cannot be clustered (blank, not text, broken
 JSON) are listed with their row number, never dropped in silence.
 """
 
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 CLI_NAMES = {"distance_threshold": "--threshold", "level": "--level"}
 
 OUT_SUFFIXES = (".csv", ".jsonl", ".json")
+# --out columns of the levels a themes or sections run also found, fine to broad
+HIERARCHY_COLUMNS = {"stories": "story", "themes": "theme", "sections": "section"}
 TABLE_CLUSTERS = 20
 
 
@@ -216,8 +219,11 @@ def assignments_file(
     if suffix == ".json":
         return json.dumps(result, ensure_ascii=False, indent=1).encode("utf-8")
     rows = []
+    levels = [name for name in HIERARCHY_COLUMNS if name in result.get("hierarchy", {})]
     for i, (row, text) in enumerate(zip(data.rows, data.texts, strict=True)):
         entry: dict[str, Any] = {"row": row, "headline": text, "cluster": result["labels"][i]}
+        for name in levels:
+            entry[HIERARCHY_COLUMNS[name]] = result["hierarchy"][name]["labels"][i]
         if topics is not None:
             entry["topic"] = topics[i]
         rows.append(entry)
@@ -228,7 +234,8 @@ def assignments_file(
     rows.sort(key=lambda r: r["row"])
     if suffix == ".jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-    columns = ["row", "headline", "cluster"] + (["topic"] if topics is not None else [])
+    columns = ["row", "headline", "cluster"] + [HIERARCHY_COLUMNS[name] for name in levels]
+    columns += ["topic"] if topics is not None else []
     columns.append("error")
     stream = io.StringIO(newline="")
     writer = csv.writer(stream)
@@ -256,12 +263,28 @@ def cluster_table(result: dict[str, Any], top: int) -> list[str]:
             f"clustered a sample of {result['params']['sample_size']}; the rest were assigned to "
             "the nearest cluster"
         )
+    hierarchy = result.get("hierarchy", {})
+    if hierarchy:
+        lines.append(
+            "hierarchy: "
+            + ", ".join(f"{hierarchy[name]['n_clusters']} {name}" for name in hierarchy)
+            + " (each story in one theme, each theme in one section)"
+        )
+    below = {"sections": "themes", "themes": "stories"}.get(result["level"])
+    children: dict[int, int] = {}
+    for child in hierarchy.get(below, {}).get("clusters", []) if below else []:
+        children[child["parent"]] = children.get(child["parent"], 0) + 1
     for cluster in clusters[:top]:
         topic = ""
         if "top_topic" in cluster:
             topic = f"  mostly {cluster['top_topic']} ({cluster['topic_shares'][cluster['top_topic']]:.0%})"
+        where = ""
+        if cluster.get("parent", -1) >= 0:
+            where = f"  in section #{cluster['parent']}" if result["level"] == "themes" else ""
+        if below and hierarchy:
+            where += f"  {children.get(cluster['id'], 0)} {below}"
         keywords = ", ".join(cluster["keywords"]) or "(no keywords)"
-        lines.append(f"\n#{cluster['id']}  {cluster['size']} headlines{topic}\n  {keywords}")
+        lines.append(f"\n#{cluster['id']}  {cluster['size']} headlines{where}{topic}\n  {keywords}")
         lines += [f"    - {headline}" for headline in cluster["representative_headlines"]]
     if len(clusters) > top:
         lines.append(f"\n... and {len(clusters) - top} more clusters (see --json or --out)")
@@ -272,14 +295,20 @@ def register(add: _util.AddCommand) -> None:
     command = add(
         "cluster",
         cmd_cluster,
-        "group headlines into stories (same event) or themes (broad subject), named by keywords",
+        "group headlines into stories (same event), themes or sections, named by keywords",
     )
     command.add_argument(
         "input",
         help="CSV/TSV/JSONL with a headline column, or a text file with one headline per line "
         "('-' reads stdin)",
     )
-    command.add_argument("--level", choices=LEVELS, default=DEFAULT_LEVEL, help="default: stories")
+    command.add_argument(
+        "--level",
+        choices=LEVELS,
+        default=DEFAULT_LEVEL,
+        help="stories (same event), themes (a few dozen subjects, each a set of stories) or "
+        "sections (broad parts of the news, each a set of themes); default: stories",
+    )
     command.add_argument("--json", action="store_true", help="print one JSON object")
     command.add_argument(
         "--out", help="write each headline's cluster id: .csv, .jsonl, or .json (whole result)"

@@ -1,9 +1,11 @@
-"""Group headlines into stories (one event) and themes (broad subjects) from their embeddings.
+"""Group headlines into stories (one event), themes and sections (broad parts of the news).
 
-Two levels, two methods, because the questions differ: stories are average-linkage clusters cut
-at a fixed cosine distance (:mod:`.stories`), themes are spectral clusters of the neighbour graph
-with their number read from the eigengap (:mod:`.themes`). :class:`HeadlineClusterer`
-(:mod:`.estimator`) runs either as a scikit-learn estimator; :mod:`.summary` and
+Three nested levels, each by the method its question needs: stories are average-linkage clusters
+cut at a fixed cosine distance (:mod:`.stories`); sections are spectral clusters of the neighbour
+graph with their number read from the eigengap (:mod:`.themes`); themes, between them, are a cut
+of a weighted Ward tree over whole stories inside each section (:mod:`.ward`), so that every story
+lies in one theme and every theme in one section (:mod:`.hierarchy`). :class:`HeadlineClusterer`
+(:mod:`.estimator`) runs any level as a scikit-learn estimator; :mod:`.summary` and
 :mod:`.keywords` say what each cluster is about; :func:`cluster_headlines` (:mod:`.cluster`) is
 the whole job behind POST /v1/cluster; :mod:`.plot` draws a map. :class:`StoryTracker`
 (:mod:`.tracker`, its state on disk in :mod:`.tracker_state`, times in :mod:`.times`) finds

@@ -1,4 +1,8 @@
-"""HeadlineClusterer: stories or themes from headline embeddings, as a scikit-learn estimator.
+"""HeadlineClusterer: stories, themes or sections from headline embeddings, a scikit-learn estimator.
+
+Stories are fitted alone; themes and sections fit the whole hierarchy (:mod:`.hierarchy`), so
+that a theme can be opened down to its stories: ``hierarchy_`` holds every level's labels and
+``parents_`` the theme of each story and the section of each theme.
 
 Determinism: rows are sorted by (headline, embedding bytes) before anything is computed and the
 result is mapped back, so any order of the same headlines gives the same clusters, ids and
@@ -24,18 +28,25 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from classifier.clustering.geometry import as_unit_rows
+from classifier.clustering.hierarchy import (
+    HierarchyParams,
+    assign_hierarchy,
+    build_hierarchy,
+    parents,
+)
 from classifier.clustering.labels import UNCLUSTERED, drop_small, rank_ids, remap
 from classifier.clustering.levels import (
     DEFAULT_LEVEL,
     DEFAULT_MIN_CLUSTER_SIZE,
     DEFAULT_STORY_DISTANCE,
+    LEVELS,
     MAX_CLUSTERS,
     STORIES,
 )
 from classifier.clustering.params import check_params
 from classifier.clustering.stories import assign_stories, story_labels
 from classifier.clustering.summary import summarise
-from classifier.clustering.themes import ThemeParams, assign_themes, theme_labels
+from classifier.clustering.themes import assign_themes
 from classifier.errors import InputError
 from classifier.text import check_headlines
 
@@ -63,28 +74,32 @@ def hash_sample(keys: Sequence[bytes], size: int) -> np.ndarray:
 
 
 class HeadlineClusterer(ClusterMixin, BaseEstimator):
-    """Cluster headline embeddings into stories or themes; the number of clusters comes from data.
+    """Cluster headline embeddings into stories, themes or sections; their number comes from data.
 
     Parameters are keyword-only; what each accepts is declared in
     :data:`classifier.clustering.params.PARAMETER_CONSTRAINTS` and checked by :meth:`fit`.
 
     Parameters
     ----------
-    level : {"stories", "themes"}
-        ``"stories"`` (same event) or ``"themes"`` (broad subject).
+    level : {"stories", "themes", "sections"}
+        ``"stories"`` (same event), ``"themes"`` (a subject many stories share; 10-50 of them
+        in 5,000-50,000 headlines) or ``"sections"`` (broad parts of the news, 2-4 in general
+        news).
     distance_threshold : float
-        Stories only; the largest average cosine distance inside a story.
+        The largest average cosine distance inside a story (the story level, and the stories
+        themes are made of).
     n_clusters : int or None
-        Themes only; force this many themes instead of reading the eigengap.
+        Themes only; cut the theme tree at this many themes instead of where its merge cost
+        rises most.
     max_clusters : int
-        Themes only; the most themes the eigengap may choose.
+        Themes only; the most themes the cut may give.
     n_neighbors : int
-        Neighbours per headline in the theme graph and in ``assign`` votes.
+        Neighbours per headline in the section graph and in ``assign`` votes.
     min_cluster_size : int or None
-        Smaller groups are unclustered (None: 2 for stories, 5 for themes).
+        Smaller groups are unclustered (None: 2 for stories, 5 for themes and sections).
     noise_similarity : float
-        Themes only; a headline whose most similar other headline is less similar than this
-        belongs to no theme.
+        Themes and sections; a headline whose most similar other headline is less similar than
+        this belongs to none.
     sample_size : int
         Above this many headlines, fit a hash-chosen sample and ``assign`` the rest.
     random_state : int, RandomState or None
@@ -105,7 +120,18 @@ class HeadlineClusterer(ClusterMixin, BaseEstimator):
     sampled_ : bool
         Whether ``assign`` labelled part of the input.
     eigenvalues_ : ndarray
-        Themes: the leading eigenvalues the eigengap was read from (empty for stories).
+        Themes, sections: the leading eigenvalues the sections' eigengap was read from (empty
+        for stories).
+    hierarchy_ : dict of str to ndarray
+        Every fitted level's labels, in input order (only ``"stories"`` at the story level).
+    parents_ : dict of str to ndarray
+        ``"stories"``: the theme of each story; ``"themes"``: the section of each theme (-1:
+        none). Empty at the story level.
+    level_clusters_ : dict of str to list of ClusterSummary
+        The summaries of every fitted level, with each cluster's ``parent``.
+    theme_range_ : tuple of int
+        Themes, sections: the numbers of themes the cut could choose from; ``cut_scores_`` the
+        merge-cost rise of each.
     fit_embeddings_, fit_labels_ : ndarray
         The fitted sample that ``assign`` compares new headlines with.
     """
@@ -182,31 +208,55 @@ class HeadlineClusterer(ClusterMixin, BaseEstimator):
             fitted = np.arange(n)
         fit_unit = sorted_unit[fitted]
 
-        self.eigenvalues_ = np.zeros(0)
-        if self.level == STORIES:
-            raw = story_labels(fit_unit, distance_threshold=float(self.distance_threshold))
-            fit_labels = drop_small(raw, self._min_cluster_size())
-        else:
-            fit_labels, self.eigenvalues_ = theme_labels(fit_unit, self._theme_params())
         self.n_features_in_ = unit.shape[1]
         self.fit_embeddings_ = fit_unit
-        self.fit_labels_ = fit_labels
-
-        sorted_labels = np.full(n, UNCLUSTERED, dtype=np.int64)
-        sorted_labels[fitted] = fit_labels
         self.sampled_ = len(fitted) < n
+        rest = np.setdiff1d(np.arange(n), fitted)
+        self.eigenvalues_ = np.zeros(0)
+        self.theme_range_, self.cut_scores_ = (0, 0), {}
+        if self.level == STORIES:
+            raw = story_labels(fit_unit, distance_threshold=float(self.distance_threshold))
+            fit_levels = {STORIES: drop_small(raw, self._min_cluster_size())}
+            self.fit_labels_ = fit_levels[STORIES]
+            rest_levels = {STORIES: self._assign_unit(sorted_unit[rest])}
+        else:
+            tree = build_hierarchy(fit_unit, self._hierarchy_params())
+            self.eigenvalues_, self.theme_range_ = tree.eigenvalues, tree.theme_range
+            self.cut_scores_ = tree.cut_scores
+            fit_levels = {name: tree.level(name) for name in LEVELS}
+            rest_tree = assign_hierarchy(
+                sorted_unit[rest], fit_unit, tree, self._hierarchy_params()
+            )
+            rest_levels = {name: rest_tree.level(name) for name in LEVELS}
         if self.sampled_:
-            rest = np.setdiff1d(np.arange(n), fitted)
-            sorted_labels[rest] = self._assign_unit(sorted_unit[rest])
             logger.info("fitted %d sampled headlines, assigned %d more", len(fitted), len(rest))
 
-        sorted_labels, mapping = rank_ids(sorted_labels, sorted_texts)
-        self.fit_labels_ = remap(fit_labels, mapping)
+        sorted_levels, mappings = {}, {}
+        for name, fit_labels in fit_levels.items():
+            labels = np.full(n, UNCLUSTERED, dtype=np.int64)
+            labels[fitted], labels[rest] = fit_labels, rest_levels[name]
+            sorted_levels[name], mappings[name] = rank_ids(labels, sorted_texts)
+        self.fit_labels_ = remap(fit_levels[self.level], mappings[self.level])
+        sorted_labels = sorted_levels[self.level]
         self.n_clusters_ = int(sorted_labels.max()) + 1 if (sorted_labels >= 0).any() else 0
+        self.parents_ = {
+            child: parents(sorted_levels[child], sorted_levels[parent])
+            for child, parent in ((STORIES, "themes"), ("themes", "sections"))
+            if child in sorted_levels and parent in sorted_levels
+        }
         sorted_topics = [topics[i] for i in order] if topics is not None else None
-        self.clusters_ = summarise(sorted_unit, sorted_labels, sorted_texts, sorted_topics)
-        self.labels_ = np.empty(n, dtype=np.int64)
-        self.labels_[order] = sorted_labels
+        self.level_clusters_ = {
+            name: summarise(
+                sorted_unit, labels, sorted_texts, sorted_topics, parents=self.parents_.get(name)
+            )
+            for name, labels in sorted_levels.items()
+        }
+        self.clusters_ = self.level_clusters_[self.level]
+        self.hierarchy_ = {}
+        for name, labels in sorted_levels.items():
+            self.hierarchy_[name] = np.empty(n, dtype=np.int64)
+            self.hierarchy_[name][order] = labels
+        self.labels_ = self.hierarchy_[self.level]
         logger.info(
             "%s: %d clusters, %d of %d headlines unclustered, %.1fs",
             self.level,
@@ -247,8 +297,9 @@ class HeadlineClusterer(ClusterMixin, BaseEstimator):
             return DEFAULT_MIN_CLUSTER_SIZE[self.level]
         return int(self.min_cluster_size)
 
-    def _theme_params(self) -> ThemeParams:
-        return ThemeParams(
+    def _hierarchy_params(self) -> HierarchyParams:
+        return HierarchyParams(
+            distance_threshold=float(self.distance_threshold),
             n_neighbors=self.n_neighbors,
             n_clusters=self.n_clusters,
             max_clusters=self.max_clusters,
@@ -266,7 +317,7 @@ class HeadlineClusterer(ClusterMixin, BaseEstimator):
         if self.level == STORIES:
             threshold = float(self.distance_threshold)
             return assign_stories(unit, points, point_labels, distance_threshold=threshold)
-        return assign_themes(unit, points, point_labels, self._theme_params())
+        return assign_themes(unit, points, point_labels, self._hierarchy_params().sections())
 
 
 def _refuse_texts_as_y(y: object) -> None:

@@ -106,3 +106,14 @@ def condensed_cosine_distances(unit: np.ndarray) -> np.ndarray:
             position += len(row)
     np.clip(out, 0.0, 2.0, out=out)
     return out
+
+
+def group_sums(groups: np.ndarray, rows: np.ndarray, n_groups: int) -> np.ndarray:
+    """Float64 sum of the ``rows`` of each group id in ``groups`` (all ids >= 0), one row each.
+
+    A sparse product, because ``np.add.at`` over 20,000 x 384 values is two orders slower.
+    """
+    indicator = sparse.csr_matrix(
+        (np.ones(len(groups)), (groups, np.arange(len(groups)))), shape=(n_groups, len(groups))
+    )
+    return np.asarray(indicator @ rows.astype(np.float64))

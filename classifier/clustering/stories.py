@@ -30,17 +30,25 @@ logger = logging.getLogger(__name__)
 STORY_GRAPH_NEIGHBOURS = 64
 
 
-def story_labels(unit: np.ndarray, *, distance_threshold: float) -> np.ndarray:
+def story_labels(
+    unit: np.ndarray,
+    *,
+    distance_threshold: float,
+    neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Average-linkage clusters cut at ``distance_threshold`` (cosine), singletons included.
 
     Exact: average linkage cannot join two groups with no pair closer than the cut, so each
-    connected piece of the "closer than the cut" graph is clustered on its own.
+    connected piece of the "closer than the cut" graph is clustered on its own. ``neighbours``
+    (``nearest_neighbours(unit, STORY_GRAPH_NEIGHBOURS)``) saves the search when the caller has it.
     """
     n = len(unit)
     labels = np.arange(n, dtype=np.int64)
     if n < 2:
         return labels
-    index, similarity = nearest_neighbours(unit, STORY_GRAPH_NEIGHBOURS)
+    if neighbours is None:
+        neighbours = nearest_neighbours(unit, STORY_GRAPH_NEIGHBOURS)
+    index, similarity = neighbours
     n_pieces, piece = threshold_components(index, similarity, n, 1.0 - distance_threshold)
     members_of = np.split(np.argsort(piece, kind="stable"), np.cumsum(np.bincount(piece))[:-1])
     next_label = 0

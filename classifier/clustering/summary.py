@@ -17,6 +17,7 @@ import numpy as np
 from classifier.clustering.keywords import cluster_keywords
 
 N_REPRESENTATIVES = 3
+HIERARCHY_ORDER = ("sections", "themes", "stories")
 
 
 class FittedClusters(Protocol):
@@ -51,6 +52,8 @@ class ClusterSummary:
     keywords: list[str]
     representatives: list[str]
     topic_shares: dict[str, float] | None = None
+    # the id of the cluster one level up that holds this one (-1: none); None at the top level
+    parent: int | None = None
 
     @property
     def top_topic(self) -> str | None:
@@ -66,6 +69,8 @@ class ClusterSummary:
         if self.topic_shares is not None:
             out["top_topic"] = self.top_topic
             out["topic_shares"] = self.topic_shares
+        if self.parent is not None:
+            out["parent"] = self.parent
         return out
 
 
@@ -74,8 +79,12 @@ def summarise(
     labels: np.ndarray,
     texts: Sequence[str] | None,
     topics: Sequence[str] | None,
+    *,
+    parents: np.ndarray | None = None,
 ) -> list[ClusterSummary]:
     """One summary per cluster id, in id order; rows must be in canonical order.
+
+    ``parents`` (one id per cluster) says which cluster one level up holds each.
 
     Representatives are the rows closest to the cluster's mean (ties by row, after rounding the
     closeness so float noise cannot reorder them); without ``texts`` they are row numbers.
@@ -106,6 +115,7 @@ def summarise(
                 keywords=keywords.get(cluster, []),
                 representatives=representatives,
                 topic_shares=shares,
+                parent=int(parents[cluster]) if parents is not None else None,
             )
         )
     return summaries
@@ -115,23 +125,40 @@ def describe(clusterer: FittedClusters, *, model: TopicSource | None = None) -> 
     """The JSON answer for a fitted clusterer: clusters first, then one label per headline.
 
     With the topic ``model``, every cluster's ``topic_shares`` lists all of the model's topics
-    (0.0 for absent ones), so clients always see the same keys.
+    (0.0 for absent ones), so clients always see the same keys. Themes and sections add
+    ``hierarchy``: every level's clusters (each with its ``parent``) and labels, so a reader can
+    go from a section down to its themes, stories and headlines.
     """
     labels = clusterer.labels_
-    clusters = [summary.to_dict() for summary in clusterer.clusters_]
+    answer = {
+        "level": clusterer.level,
+        "model": model.version if model is not None else None,
+        "n_headlines": len(labels),
+        **_level_answer(labels, clusterer.clusters_, model),
+        "sampled": bool(clusterer.sampled_),
+        "params": dict(clusterer.get_params()),
+    }
+    levels = getattr(clusterer, "level_clusters_", {})
+    if len(levels) > 1:  # themes and sections come with the whole hierarchy, broadest first
+        answer["hierarchy"] = {
+            name: _level_answer(clusterer.hierarchy_[name], levels[name], model)  # type: ignore[attr-defined]
+            for name in sorted(levels, key=HIERARCHY_ORDER.index)
+        }
+    return answer
+
+
+def _level_answer(
+    labels: np.ndarray, summaries: list[ClusterSummary], model: TopicSource | None
+) -> dict[str, Any]:
+    clusters = [summary.to_dict() for summary in summaries]
     if model is not None:
         for cluster in clusters:
             shares = cluster.get("topic_shares")
             if shares is not None:
                 shares.update({t: 0.0 for t in model.labels if t not in shares})
     return {
-        "level": clusterer.level,
-        "model": model.version if model is not None else None,
-        "n_headlines": len(labels),
-        "n_clusters": clusterer.n_clusters_,
+        "n_clusters": len(summaries),
         "n_unclustered": int((labels < 0).sum()),
-        "sampled": bool(clusterer.sampled_),
         "clusters": clusters,
         "labels": [int(label) for label in labels],
-        "params": dict(clusterer.get_params()),
     }

@@ -16,7 +16,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import KMeans
 
-from classifier.clustering.geometry import nearest_neighbours, threshold_components
+from classifier.clustering.geometry import group_sums, nearest_neighbours, threshold_components
 from classifier.clustering.labels import UNCLUSTERED, drop_small, neighbour_vote
 
 logger = logging.getLogger(__name__)
@@ -88,21 +88,29 @@ def echo_groups(index: np.ndarray, similarity: np.ndarray, n: int) -> np.ndarray
     return threshold_components(index, similarity, n, ECHO_SIMILARITY)[1]
 
 
-def theme_labels(unit: np.ndarray, params: ThemeParams) -> tuple[np.ndarray, np.ndarray]:
+def theme_labels(
+    unit: np.ndarray,
+    params: ThemeParams,
+    *,
+    neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Spectral themes on the kNN graph; returns labels and the leading eigenvalues.
 
     Near-verbatim repeats (wire rewrites, syndicated copies) count once: left in, a group of
     them fills its members' neighbour lists with each other and looks like a theme of its own.
+    ``neighbours`` are at least ``n_neighbors`` nearest neighbours per row, best first, if the
+    caller has searched already (the first ``n_neighbors`` are used).
     """
     n = len(unit)
     if n < 2:
         return np.full(n, UNCLUSTERED, dtype=np.int64), np.zeros(0)
-    index, similarity = nearest_neighbours(unit, params.n_neighbors)
+    if neighbours is None:
+        neighbours = nearest_neighbours(unit, params.n_neighbors)
+    index, similarity = (part[:, : params.n_neighbors] for part in neighbours)
     group = echo_groups(index, similarity, n)
     n_groups = int(group.max()) + 1
     if n_groups < n:
-        sums = np.zeros((n_groups, unit.shape[1]), dtype=np.float64)
-        np.add.at(sums, group, unit)
+        sums = group_sums(group, unit, n_groups)
         nodes = (sums / np.linalg.norm(sums, axis=1, keepdims=True)).astype(np.float32)
         logger.info("themes: %d headlines are %d distinct after merging repeats", n, n_groups)
         index, similarity = nearest_neighbours(nodes, params.n_neighbors)

@@ -72,7 +72,8 @@ class RequestBodies:
                 "level": Choice(
                     LEVELS,
                     default=DEFAULT_LEVEL,
-                    description="stories: the same event; themes: the same broad subject",
+                    description="stories: the same event; themes: a subject many stories "
+                    "share; sections: a broad part of the news many themes share",
                 ),
                 "distance_threshold": Number(
                     exclusive_minimum=0,
@@ -83,7 +84,7 @@ class RequestBodies:
                     whole=True,
                     minimum=1,
                     maximum=MAX_CLUSTERS,
-                    description="themes: this many themes instead of reading the eigengap",
+                    description="themes: cut the theme tree at this many themes",
                 ),
                 "min_cluster_size": Number(
                     whole=True, minimum=1, description="smaller groups are left unclustered"

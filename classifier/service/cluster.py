@@ -1,4 +1,4 @@
-"""POST /v1/cluster: group the posted headlines into stories or themes.
+"""POST /v1/cluster: group the posted headlines into stories, themes or sections.
 
 Wired to :func:`classifier.clustering.cluster.cluster_headlines`; ``create_app`` leaves the route
 out (and /openapi.json does not list it) if that module does not import. The body is checked

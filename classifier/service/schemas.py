@@ -19,6 +19,11 @@ from classifier.service.fields import ref
 def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, Any]]:
     """Every schema of the document, in the order it lists them."""
     topic = {"type": "string", "enum": labels}
+    cluster_ids = {
+        "type": "array",
+        "items": {"type": "integer", "minimum": -1},
+        "description": "cluster id of each headline in the order sent; -1: none",
+    }
     scores = {
         "type": "object",
         "description": "calibrated probability of every topic; they sum to 1",
@@ -206,33 +211,52 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
                 "n_clusters": {"type": "integer"},
                 "n_unclustered": {"type": "integer"},
                 "sampled": {"type": "boolean"},
-                "clusters": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["id", "size", "keywords", "representative_headlines"],
-                        "properties": {
-                            "id": {"type": "integer", "minimum": 0},
-                            "size": {"type": "integer", "minimum": 1},
-                            "keywords": {"type": "array", "items": {"type": "string"}},
-                            "representative_headlines": {
-                                "type": "array",
-                                "items": {"type": "string"},
+                "clusters": {"type": "array", "items": ref("Cluster")},
+                "labels": cluster_ids,
+                "params": {"type": "object"},
+                "hierarchy": {
+                    "type": "object",
+                    "description": "themes and sections: every level, broadest first, so that a "
+                    "section opens into its themes and a theme into its stories",
+                    "additionalProperties": False,
+                    "properties": {
+                        name: {
+                            "type": "object",
+                            "required": ["n_clusters", "n_unclustered", "clusters", "labels"],
+                            "properties": {
+                                "n_clusters": {"type": "integer"},
+                                "n_unclustered": {"type": "integer"},
+                                "clusters": {"type": "array", "items": ref("Cluster")},
+                                "labels": cluster_ids,
                             },
-                            "top_topic": {"type": ["string", "null"]},
-                            "topic_shares": {
-                                "type": "object",
-                                "additionalProperties": {"type": "number"},
-                            },
-                        },
+                        }
+                        for name in LEVELS
                     },
                 },
-                "labels": {
+            },
+        },
+        "Cluster": {
+            "type": "object",
+            "required": ["id", "size", "keywords", "representative_headlines"],
+            "properties": {
+                "id": {"type": "integer", "minimum": 0},
+                "size": {"type": "integer", "minimum": 1},
+                "keywords": {"type": "array", "items": {"type": "string"}},
+                "representative_headlines": {
                     "type": "array",
-                    "items": {"type": "integer", "minimum": -1},
-                    "description": "cluster id of each headline in the order sent; -1: none",
+                    "items": {"type": "string"},
                 },
-                "params": {"type": "object"},
+                "top_topic": {"type": ["string", "null"]},
+                "topic_shares": {
+                    "type": "object",
+                    "additionalProperties": {"type": "number"},
+                },
+                "parent": {
+                    "type": "integer",
+                    "minimum": -1,
+                    "description": "themes and stories of a hierarchy: the id of the section "
+                    "(of a theme) or theme (of a story) holding this cluster; -1: none",
+                },
             },
         },
     }

@@ -142,7 +142,7 @@ def test_level_choices_come_from_the_one_level_list():
 
     parser = build_parser()
     with pytest.raises(SystemExit):
-        parser.parse_args(["cluster", "in.csv", "--level", "sections"])
+        parser.parse_args(["cluster", "in.csv", "--level", "topics"])
     for level in LEVELS:
         assert parser.parse_args(["cluster", "in.csv", "--level", level]).level == level
     assert parser.parse_args(["tag", "in.csv", "out.csv", "--clusters"]).clusters == LEVELS[0]
@@ -237,3 +237,35 @@ def test_cli_reads_a_headerless_csv_by_column_number(tmp_path, capsys, use_fake_
     code, out, err = run(capsys, source, "--json", "--no-header", "--text-column", "2")
     assert code == 0, err
     assert json.loads(out)["n_headlines"] == len(texts)
+
+
+@pytest.mark.parametrize("level", ["themes", "sections"])
+def test_cli_themes_and_sections_come_with_the_whole_hierarchy(
+    tmp_path, capsys, use_fake_model, level
+):
+    source = headlines_csv(tmp_path)
+    code, out, _ = run(capsys, source, "--level", level, "--min-cluster-size", 2, "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["level"] == level and list(result["hierarchy"]) == [
+        "sections",
+        "themes",
+        "stories",
+    ]
+    assert result["hierarchy"][level]["labels"] == result["labels"]
+    code, out, _ = run(capsys, source, "--level", level, "--min-cluster-size", 2)
+    assert code == 0 and out.startswith(f"{level}: ") and "\nhierarchy: " in out
+    child = {"themes": "stories", "sections": "themes"}[level]
+    assert f" {child}" in out.split("\n#0 ")[1].split("\n")[0]  # how many it holds
+    table = tmp_path / f"{level}.csv"
+    code, _, _ = run(capsys, source, "--level", level, "--min-cluster-size", 2, "--out", table)
+    with open(table, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["row", "headline", "cluster", "story", "theme", "section"] + [
+        "topic",
+        "error",
+    ]
+    assert all(r["cluster"] == r[level[:-1]] for r in rows)
+    stories_out = tmp_path / "stories.csv"
+    code, _, _ = run(capsys, source, "--out", stories_out)  # stories: the columns as before
+    assert stories_out.read_text(encoding="utf-8").startswith("row,headline,cluster,topic,error")

@@ -71,13 +71,13 @@ def test_assign_gives_new_headlines_the_nearest_cluster(level):
 def test_a_large_input_is_fitted_on_a_sample_and_the_rest_assigned():
     X, themes, _ = themed_vectors(3, stories=12, seed=7)
     texts = [f"headline {i:04d}" for i in range(len(X))]
-    full = HeadlineClusterer(level="themes").fit(X, texts=texts)
-    sampled = HeadlineClusterer(level="themes", sample_size=100).fit(X, texts=texts)
+    full = HeadlineClusterer(level="sections").fit(X, texts=texts)
+    sampled = HeadlineClusterer(level="sections", sample_size=100).fit(X, texts=texts)
     assert sampled.sampled_ and not full.sampled_
     assert len(sampled.fit_labels_) == 100 and len(sampled.labels_) == len(X)
     assert adjusted_rand_score(full.labels_, sampled.labels_) > 0.95
     order = np.random.default_rng(0).permutation(len(X))
-    again = HeadlineClusterer(level="themes", sample_size=100).fit(
+    again = HeadlineClusterer(level="sections", sample_size=100).fit(
         X[order], texts=[texts[i] for i in order]
     )
     assert list(again.labels_) == list(sampled.labels_[order])
@@ -117,7 +117,7 @@ def test_every_parameter_is_declared_once():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"level": "topics"}, "level must be one of stories, themes; got 'topics'"),
+        ({"level": "topics"}, "level must be one of stories, themes, sections; got 'topics'"),
         (
             {"distance_threshold": 0},
             "distance_threshold must be between 0 and 2 (cosine distance); got 0",

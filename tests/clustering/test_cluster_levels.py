@@ -20,11 +20,12 @@ def test_the_levels_import_without_numpy_scipy_or_scikit_learn():
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == "('stories', 'themes') []"
+    assert done.stdout.strip() == "('stories', 'themes', 'sections') []"
 
 
 def test_each_level_is_named_once_and_has_a_default_size():
-    assert levels.LEVELS == (levels.STORIES, levels.THEMES) == ("stories", "themes")
+    assert levels.LEVELS == (levels.STORIES, levels.THEMES, levels.SECTIONS)
+    assert levels.LEVELS == ("stories", "themes", "sections")  # fine to broad
     assert levels.DEFAULT_LEVEL in levels.LEVELS
     assert set(levels.DEFAULT_MIN_CLUSTER_SIZE) == set(levels.LEVELS)
 

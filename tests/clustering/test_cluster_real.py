@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
@@ -41,15 +42,15 @@ def test_real_paraphrases_share_a_story_and_unrelated_headlines_do_not(real_embe
 
 
 @pytest.mark.slow
-def test_real_themes_follow_the_subjects_of_our_headlines(real_embedder):
+def test_real_sections_follow_the_subjects_of_our_headlines(real_embedder):
     rows = load_project_data()
     chosen = []
     for subject in SUBJECTS:
         chosen += [r for r in rows if r["set"] == subject][:60]
     texts = [r["headline"] for r in chosen]
     truth = [r["set"] for r in chosen]
-    clusterer = HeadlineClusterer(level="themes").fit(real_embedder.encode(texts), texts=texts)
-    assert clusterer.n_clusters_ == len(SUBJECTS)  # one theme per subject
+    clusterer = HeadlineClusterer(level="sections").fit(real_embedder.encode(texts), texts=texts)
+    assert clusterer.n_clusters_ == len(SUBJECTS)  # one section per subject
     assert normalized_mutual_info_score(truth, clusterer.labels_) > 0.6  # 0.70 measured
 
 
@@ -68,3 +69,24 @@ def test_real_cli_end_to_end_with_the_shipped_model(tmp_path, capsys):
     assert result["n_clusters"] == 3
     shares = {c["top_topic"] for c in result["clusters"]}
     assert "immigration" in shares
+
+
+@pytest.mark.slow
+def test_real_themes_of_our_whole_data_set_are_a_few_dozen_nested_and_named(int8):
+    """Issue 16: the default level gives 10-50 themes on 5,000+ real headlines (the eigengap
+    alone gave 3), each story inside one theme, each theme inside one section."""
+    texts = [r["headline"] for r in load_project_data()]
+    assert len(texts) >= 5000
+    clusterer = HeadlineClusterer(level="themes").fit(int8.encode(texts), texts=texts)
+    assert 10 <= clusterer.n_clusters_ <= 50
+    low, high = clusterer.theme_range_
+    assert low <= clusterer.n_clusters_ <= high
+    h = clusterer.hierarchy_
+    assert 2 <= int(h["sections"].max()) + 1 < clusterer.n_clusters_ < int(h["stories"].max()) + 1
+    for child, parent in (("stories", "themes"), ("themes", "sections")):
+        for cluster in np.unique(h[child][h[child] >= 0]):
+            assert len(set(h[parent][h[child] == cluster].tolist())) == 1, (child, cluster)
+    assert (clusterer.labels_ >= 0).mean() > 0.9
+    for theme in clusterer.clusters_:
+        assert len(theme.keywords) >= 3 and len(theme.representatives) == 3
+        assert theme.parent is not None and theme.parent >= 0

@@ -71,7 +71,7 @@ def test_cluster_headlines_answers_json_ready(fake_model):
         ([], {}, "no headlines"),
         (["fine", ""], {}, "headline 1 is empty"),
         (["a", "b"], {"embeddings": np.ones((3, 4))}, "3 embeddings for 2 headlines"),
-        (["a", "b"], {"level": "sections"}, "level must be one of"),
+        (["a", "b"], {"level": "topics"}, "level must be one of"),
     ],
 )
 def test_cluster_headlines_refuses_bad_input(fake_model, texts, kwargs, message):

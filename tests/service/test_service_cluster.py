@@ -89,7 +89,7 @@ def test_cluster_route_passes_embeddings_options_and_the_model(models_dir, fake_
         ),
         (
             {"headlines": CLUSTER_TEXTS, "level": "themes", "n_clusters": 1_000_000_000},
-            "n_clusters must be at most max_clusters (30); got 1000000000",
+            "n_clusters must be at most max_clusters (50); got 1000000000",
             "n_clusters",
         ),
         (
@@ -142,6 +142,26 @@ def test_cluster_with_the_real_clustering_module(app, client):
         "distance_threshold must be between 0 and 2",
     )
     assert error["field"] == "distance_threshold"
+
+
+@pytest.mark.parametrize("level", ["themes", "sections"])
+def test_cluster_levels_of_the_hierarchy_answer_with_every_level(app, client, level):
+    pytest.importorskip("classifier.clustering.cluster")
+    headlines = [f"{word} {n} headline about {word}" for word in ("farm", "flu") for n in "abcdef"]
+    body = {"headlines": headlines, "level": level, "min_cluster_size": 2}
+    response = client.post("/v1/cluster", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    document = client.get("/openapi.json").get_json()
+    assert not list(validator(document, "ClusterResponse").iter_errors(answer))
+    assert answer["level"] == level and list(answer["hierarchy"]) == [
+        "sections",
+        "themes",
+        "stories",
+    ]
+    assert answer["hierarchy"][level]["labels"] == answer["labels"]
+    level_enum = document["components"]["schemas"]["ClusterRequest"]["properties"]["level"]
+    assert level_enum["enum"] == ["stories", "themes", "sections"]  # what the page offers
 
 
 def test_cluster_route_is_absent_without_the_module(models_dir, monkeypatch):

@@ -36,38 +36,91 @@ async function findClusters() {
   }
 }
 
-function renderClusters(data, headlines, rows) {
+/* The levels come from the service's OpenAPI document (the ClusterRequest level enum), so a level
+   the service adds appears here without a change to the page; the page's own options are kept as
+   they are worded, and used as they are if the document cannot be read. */
+async function loadLevels() {
+  const select = $("cluster-level");
+  try {
+    const doc = await api("GET", "/openapi.json");
+    const level = doc.components.schemas.ClusterRequest.properties.level;
+    if (!Array.isArray(level.enum) || !level.enum.length) return;
+    const worded = new Map([...select.options].map((o) => [o.value, o.textContent]));
+    const chosen = select.value; // a choice made while the document loaded stays made
+    select.replaceChildren(...level.enum.map((name) => el("option", { value: name }, worded.get(name) || name)));
+    select.value = level.enum.includes(chosen) ? chosen : level.default || level.enum[0];
+  } catch (problem) {
+    /* keep the page's own options */
+  }
+}
+
+/* The child level of each level in a hierarchy answer (sections hold themes, themes stories). */
+const CHILD_LEVEL = { sections: "themes", themes: "stories" };
+
+function membersOf(labels) {
   const members = new Map();
-  data.labels.forEach((label, i) => {
+  labels.forEach((label, i) => {
     if (!members.has(label)) members.set(label, []);
     members.get(label).push(i);
   });
+  return members;
+}
+
+/* One cluster as a <details>: its children one level down (if the answer has a hierarchy), then
+   the headlines in none of them; at the finest level, its headlines. */
+function clusterNode(c, level, data, headlines, rows, members, nested = false) {
+  const idx = members.get(level).get(c.id) || [];
+  const topic = c.top_topic || (idx.length ? rows[idx[0]].topic : "");
+  const shares = Object.entries(c.topic_shares || {}).filter(([, s]) => s > 0)
+    .map(([t, s]) => `${t} ${Math.round(s * 100)}%`).join(", ");
+  const child = data.hierarchy ? CHILD_LEVEL[level] : undefined;
+  const kids = child ? data.hierarchy[child].clusters.filter((k) => k.parent === c.id).sort((a, b) => b.size - a.size) : [];
+  const body = [];
+  if (kids.length) {
+    body.push(...kids.map((k) => clusterNode(k, child, data, headlines, rows, members, true)));
+    const inKid = new Set(kids.flatMap((k) => members.get(child).get(k.id) || []));
+    const rest = idx.filter((i) => !inKid.has(i));
+    if (rest.length) {
+      body.push(el("details", { class: "cluster", "data-level": child, "data-member": "-1", open: "" },
+        el("summary", {}, el("strong", {}, `Not in any of its ${child}`), el("span", { class: "muted" }, ` · ${rest.length}`)),
+        el("ul", {}, ...rest.map((i) => el("li", {}, headlines[i])))));
+    }
+  } else {
+    body.push(el("ul", {}, ...idx.map((i) => el("li", {}, headlines[i]))));
+  }
+  const counted = kids.length ? ` · ${kids.length} ${child}` : "";
+  /* data-cluster marks the clusters of the level asked for; the ones inside them are data-member,
+     and open, so that opening a theme shows its stories' headlines at once */
+  const attrs = nested ? { "data-member": c.id, open: "" } : { "data-cluster": c.id };
+  return el("details", { class: "cluster", "data-level": level, ...attrs },
+    el("summary", {},
+      topic ? badge(topic) : null,
+      el("strong", {}, ` ${c.keywords.slice(0, 6).join(", ") || "(no keywords)"}`),
+      el("span", { class: "muted" }, ` · ${c.size} headline${c.size === 1 ? "" : "s"}${counted}`),
+      shares ? el("span", { class: "muted" }, ` · ${shares}`) : null),
+    ...body);
+}
+
+function renderClusters(data, headlines, rows) {
+  const members = new Map([[data.level, membersOf(data.labels)]]);
+  for (const [name, level] of Object.entries(data.hierarchy || {})) members.set(name, membersOf(level.labels));
   const list = $("cluster-list");
   list.replaceChildren();
   const clusters = [...data.clusters].sort((a, b) => b.size - a.size);
-  for (const c of clusters) {
-    const idx = members.get(c.id) || [];
-    const topic = c.top_topic || (idx.length ? rows[idx[0]].topic : "");
-    const shares = Object.entries(c.topic_shares || {}).filter(([, s]) => s > 0)
-      .map(([t, s]) => `${t} ${Math.round(s * 100)}%`).join(", ");
-    list.append(el("details", { class: "cluster", "data-cluster": c.id },
-      el("summary", {},
-        topic ? badge(topic) : null,
-        el("strong", {}, ` ${c.keywords.slice(0, 6).join(", ") || "(no keywords)"}`),
-        el("span", { class: "muted" }, ` · ${c.size} headline${c.size === 1 ? "" : "s"}`),
-        shares ? el("span", { class: "muted" }, ` · ${shares}`) : null),
-      el("ul", {}, ...idx.map((i) => el("li", {}, headlines[i])))));
-  }
-  const loose = members.get(-1) || [];
+  for (const c of clusters) list.append(clusterNode(c, data.level, data, headlines, rows, members));
+  const loose = members.get(data.level).get(-1) || [];
   if (loose.length) {
     list.append(el("details", { class: "cluster", "data-cluster": "-1" },
       el("summary", {}, el("strong", {}, "Not in any cluster"), el("span", { class: "muted" }, ` · ${loose.length}`)),
       el("ul", {}, ...loose.map((i) => el("li", {}, headlines[i])))));
   }
+  const within = data.hierarchy && CHILD_LEVEL[data.level] ? ` Each opens into its ${CHILD_LEVEL[data.level]}.` : "";
   $("cluster-status").textContent = `${data.n_clusters} ${data.level} found in ${data.n_headlines} headlines` +
-    `${data.n_unclustered ? `; ${data.n_unclustered} belong to none` : ""}. Open a cluster to see its headlines.`;
-  drawMap(clusters, members, rows);
+    `${data.n_unclustered ? `; ${data.n_unclustered} belong to none` : ""}. Open a cluster to see its headlines.${within}`;
+  drawMap(clusters, members.get(data.level), rows);
 }
+
+document.addEventListener("DOMContentLoaded", loadLevels);
 
 /* The service returns no 2-D coordinates, so the map is computed here: each cluster is placed by
    the first two principal components of its members' mean topic scores (so clusters about the
