@@ -32,6 +32,9 @@ NEWS_PRIORS = {
     "other": 0.59,
     "trade": 0.02,
 }
+# The share ``--priors news`` gives a topic that is not one of the defaults (a user's "climate"),
+# taken from ``other``: as much as the rarest policy areas above, trade and immigration.
+NEW_TOPIC_PRIOR = 0.02
 
 
 # The longest headline accepted anywhere: by the service (a 400), and by predict, tag, train,

@@ -15,13 +15,24 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from classifier.cli import cluster, evaluate, export, models, predict, serve, tag, train
+from classifier.cli import (
+    cluster,
+    diff,
+    evaluate,
+    export,
+    models,
+    predict,
+    serve,
+    suggest,
+    tag,
+    train,
+)
 from classifier.cli._util import EXPECTED_ERRORS, command_adder, run
 
 __all__ = ["EXPECTED_ERRORS", "build_parser", "main"]
 
 # In the order ``--help`` lists them.
-COMMANDS = (train, models, evaluate, predict, serve, cluster, tag, export)
+COMMANDS = (train, models, evaluate, predict, serve, cluster, tag, export, suggest, diff)
 
 
 def _version() -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifier import config
-from classifier.cli import _util
+from classifier.cli import _newtopic, _util
 
 if TYPE_CHECKING:
     from classifier.topics.training import TrainResult
@@ -42,6 +42,7 @@ def register(add: _util.AddCommand) -> None:
     _util.add_labelled_columns(train)
     _util.add_input_options(train, what="DATA", encoding_default="utf-8-sig")
     _util.add_progress_option(train)
+    _newtopic.add_new_topic_options(train)
     gate = train.add_argument_group(
         "promotion",
         "the new version is always written; it becomes current only if the gate lets it: DATA "
@@ -88,6 +89,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     promote = "always" if args.force_promote else "never" if args.no_promote else "if-better"
     reading = _util.labelled_reading(args)  # bad values fail before the encoder loads
+    described = _newtopic.new_topics(args)
     gate = PromotionGate(
         eval_file=args.eval_file,
         f1_tolerance=args.f1_tolerance,
@@ -103,6 +105,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         promote=promote,
         head_params={"C": args.C} if args.C is not None else None,
         gate=gate,
+        zero_shot=described,
         **reading,
     )
     _util.emit_lines(training_report(result, problems, store.path_of(result.version)))

@@ -137,7 +137,9 @@ def build_document() -> dict[str, Any]:
             "description": "Tell what news headlines are about. Errors always have the Error shape.",
         },
         "paths": paths,
-        "components": {"schemas": components(model.labels, svc.bodies)},
+        "components": {
+            "schemas": components(model.labels, svc.bodies, getattr(model, "zero_shot_labels", []))
+        },
     }
     if "/v1/admin/reload" in rules:
         document["components"]["securitySchemes"] = {

@@ -9,6 +9,7 @@ Layout::
         manifest.sha256       hash of manifest.json, so an edited manifest is noticed
         head.npz              head weights (numpy arrays only, loaded with allow_pickle=False)
         lexical.json          TF-IDF vocabulary
+        zeroshot.npz          phrase vectors of the zero-shot topics, if the model has any
 
 A version folder is written under a temporary name and renamed into place, and CURRENT is swapped
 only after that, so a crash at any point leaves the previous model current and whole. The hashes
@@ -38,6 +39,7 @@ from classifier.topics.applies import AppliesHead
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
 from classifier.topics.model import TopicModel
+from classifier.topics.zeroshot import ZeroShotTopics
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest.sha256"
 HEAD_FILE = "head.npz"
 LEXICAL_FILE = "lexical.json"
+ZERO_SHOT_FILE = "zeroshot.npz"
 CURRENT = "CURRENT"
 FORMAT_VERSION = 1
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -139,11 +142,13 @@ class ModelStore:
             applies = {} if model.applies is None else model.applies.state()
             np.savez(staging / HEAD_FILE, **model.head.state(), **applies, idf=idf)
             (staging / LEXICAL_FILE).write_text(json.dumps(lexical_meta), encoding="utf-8")
+            files = [HEAD_FILE, LEXICAL_FILE]
+            if model.zero_shot is not None:
+                np.savez(staging / ZERO_SHOT_FILE, **model.zero_shot.state())
+                files.append(ZERO_SHOT_FILE)
             manifest = dict(manifest)
             manifest["format_version"] = FORMAT_VERSION
-            manifest["files"] = {
-                name: sha256_file(staging / name) for name in (HEAD_FILE, LEXICAL_FILE)
-            }
+            manifest["files"] = {name: sha256_file(staging / name) for name in files}
             try:  # strict JSON: Infinity or NaN would make /v1/model answer invalid JSON
                 text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False)
             except ValueError as exc:
@@ -238,7 +243,27 @@ class ModelStore:
         sizes = {head.n_features_in_} | ({applies.n_features_in_} if applies else set())
         if sizes != {manifest["embedding"]["dimension"] + lexical.size}:
             raise ModelError(f"model {name!r} is malformed: feature sizes do not add up")
-        return TopicModel(head, lexical, embedder, applies=applies, version=name, manifest=manifest)
+        return TopicModel(
+            head,
+            lexical,
+            embedder,
+            applies=applies,
+            version=name,
+            manifest=manifest,
+            zero_shot=self._zero_shot(name, manifest),
+        )
+
+    def _zero_shot(self, name: str, manifest: dict[str, Any]) -> ZeroShotTopics | None:
+        """The zero-shot topics a manifest lists, from their arrays (none: None)."""
+        entry = manifest.get("zero_shot")
+        if not entry:
+            return None
+        try:
+            with np.load(self.path_of(name) / ZERO_SHOT_FILE, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+            return ZeroShotTopics.from_state(entry, arrays)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"model {name!r} has unreadable zero-shot topics: {exc}") from exc
 
 
 def check_encoder(manifest: dict[str, Any], embedder: Encoder, name: str) -> None:

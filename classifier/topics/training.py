@@ -26,6 +26,7 @@ from classifier.topics.metrics import classification_metrics
 from classifier.topics.model import TopicModel
 from classifier.topics.multi import choose_topics, expand_rows, multi_topic_metrics, topic_matrix
 from classifier.topics.store import ModelStore
+from classifier.topics.zeroshot import TopicDescription, ZeroShotTopics
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +71,15 @@ def fit_model(
     head_params: dict[str, Any] | None = None,
     groups: Sequence[str] | None = None,
     topics: Sequence[Sequence[str]] | None = None,
+    zero_shot: Sequence[TopicDescription] = (),
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Train both heads on all rows; metrics come from their held-out (cross-validated) scores.
 
     ``topics`` gives every topic of each row, primary first (default: ``[label]``). The softmax
     head learns a row of n topics as n rows of weight 1/n; the "applies" head learns each topic
-    from every row that has it.
+    from every row that has it. ``zero_shot`` describes topics without examples
+    (:mod:`classifier.topics.zeroshot`); one the rows have examples of is trained on them and
+    its description dropped.
     """
     texts = check_headlines(texts)
     if len(texts) != len(labels):
@@ -105,10 +109,25 @@ def fit_model(
         features, topic_matrix(topics, [str(c) for c in head.classes_]), groups=groups
     )
     model = TopicModel(head, lexical, embedder, applies=applies)
+    model.zero_shot = _zero_shot(zero_shot, set(head.classes_), embedder, embeddings)
     metrics = _held_out_metrics(model, labels, topics, source, groups, params)
     info = {"params": params, "metrics": metrics, "counts": dict(sorted(counts.items()))}
     info["topic_counts"] = dict(sorted(Counter(t for row in topics for t in row).items()))
     return model, info
+
+
+def _zero_shot(
+    described: Sequence[TopicDescription], trained: set, embedder: Encoder, embeddings: np.ndarray
+) -> ZeroShotTopics | None:
+    """The described topics that have no examples, scored by similarity (None: there are none)."""
+    for topic in described:
+        if topic.name in trained:
+            logger.warning(
+                "new topic %s has labelled examples: trained on them, its description is not used",
+                topic.name,
+            )
+    left = [t for t in described if t.name not in trained]
+    return ZeroShotTopics.fit(left, embedder, embeddings) if left else None
 
 
 def _held_out_metrics(model, labels, topics, source, groups, params) -> dict[str, Any]:
@@ -188,6 +207,7 @@ def build_manifest(
         },
         "lexical": {"kind": "tfidf-1-2gram", "vocabulary_size": model.lexical.size},
         "libraries": library_versions(),
+        **({"zero_shot": model.zero_shot.manifest_entry()} if model.zero_shot else {}),
     }
 
 
@@ -237,20 +257,29 @@ class TrainResult:
 def resolve_priors(
     spec: str | dict[str, float] | None, labels: Sequence[str]
 ) -> dict[str, float] | None:
-    """``training`` (keep the data's balance), ``news`` (a news stream), or ``label=share,...``."""
-    from classifier.config import DEFAULT_TOPICS, NEWS_PRIORS
+    """``training`` (keep the data's balance), ``news`` (a news stream), or ``label=share,...``.
+
+    ``news`` takes the default topics plus new ones: each new topic gets
+    :data:`~classifier.config.NEW_TOPIC_PRIOR`, taken from ``other``, where its headlines were
+    before it had a name.
+    """
+    from classifier.config import DEFAULT_TOPICS, NEW_TOPIC_PRIOR, NEWS_PRIORS
 
     if isinstance(spec, dict):
         return spec
     if spec in (None, "", "training"):
         return None
     if spec == "news":
-        if sorted(set(labels)) != sorted(DEFAULT_TOPICS):
+        new = sorted(set(labels) - set(DEFAULT_TOPICS))
+        if not set(DEFAULT_TOPICS) <= set(labels) or len(new) * NEW_TOPIC_PRIOR >= 0.5:
             raise ValueError(
-                f"--priors news is for the default topics {list(DEFAULT_TOPICS)}; "
-                "give 'label=share,...' for your own"
+                f"--priors news is for the default topics {list(DEFAULT_TOPICS)} (and a few new "
+                "ones); give 'label=share,...' for your own"
             )
-        return dict(NEWS_PRIORS)
+        priors = dict(NEWS_PRIORS)
+        priors["other"] -= NEW_TOPIC_PRIOR * len(new)
+        priors.update(dict.fromkeys(new, NEW_TOPIC_PRIOR))
+        return priors
     priors: dict[str, float] = {}
     for part in spec.split(","):
         label, sep, value = part.partition("=")
@@ -273,6 +302,7 @@ def train_from_file(
     encoding: str = "utf-8-sig",
     head_params: dict[str, Any] | None = None,
     gate: PromotionGate | None = None,
+    zero_shot: Sequence[TopicDescription] = (),
     **read: Any,
 ) -> tuple[TrainResult, list]:
     """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``).
@@ -280,6 +310,7 @@ def train_from_file(
     ``if-better`` asks the gate (:mod:`classifier.topics.gate`); the new model is scored on its
     evaluation file whatever the policy, and the result kept in the manifest's ``evaluation``.
     ``read`` (columns, ``header``, ``max_chars``) goes to :func:`~classifier.topics.data.read_labelled`.
+    ``zero_shot`` describes new topics without examples (:mod:`classifier.topics.zeroshot`).
     """
     from classifier.topics.data import read_labelled
 
@@ -306,6 +337,7 @@ def train_from_file(
         head_params=params,
         groups=data.groups,
         topics=data.topics,
+        zero_shot=zero_shot,
         source=str(path),
         source_sha256=sha256_file(Path(path)),
         rows=data.rows_read,

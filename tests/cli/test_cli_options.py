@@ -16,6 +16,8 @@ POSITIONAL = {
     "tag": ["in.csv", "out.csv"],
     "predict": [],
     "serve": [],
+    "suggest": ["in.csv"],
+    "diff": ["v1", "v2", "in.csv"],
 }
 # every numeric option, with values it must refuse
 BAD_NUMBERS = {
@@ -39,9 +41,12 @@ BAD_NUMBERS = {
     ("tag", "--checkpoint-every"): ["-1", "nan", "inf"],
     ("tag", "--memo-size"): ["0"],
     ("tag", "--encoder-threads"): ["0", "-1"],
+    ("suggest", "--n"): ["0", "-5", "10001", "2.5", "many"],
+    ("suggest", "--seed"): ["-1", "x"],
+    ("diff", "--limit"): ["-1", "all"],
     **{
         (command, "--max-headline-chars"): ["0", "-3", "long"]
-        for command in ("predict", "tag", "train", "evaluate", "cluster")
+        for command in ("predict", "tag", "train", "evaluate", "cluster", "suggest", "diff")
     },
 }
 CASES = [(cmd, opt, bad) for (cmd, opt), values in BAD_NUMBERS.items() for bad in values]
