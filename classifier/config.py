@@ -36,6 +36,10 @@ NEWS_PRIORS = {
 # taken from ``other``: as much as the rarest policy areas above, trade and immigration.
 NEW_TOPIC_PRIOR = 0.02
 
+# The most headlines one ``suggest`` run picks: its candidates are compared pairwise, and a person
+# labels a few hundred at a time.
+MAX_SUGGESTIONS = 10_000
+
 
 # The longest headline accepted anywhere: by the service (a 400), and by predict, tag, train,
 # evaluate and cluster (the row is flagged with why and never tokenised). One setting, so that a

@@ -28,7 +28,6 @@ def add_new_topic_options(command: argparse.ArgumentParser) -> None:
         "--seed-phrase",
         metavar="PHRASE",
         action="append",
-        default=[],
         help="a phrase typical of the topic, e.g. 'carbon emissions' (repeat for more)",
     )
 
@@ -37,11 +36,12 @@ def new_topics(args: argparse.Namespace) -> list[TopicDescription]:
     """The described topic of the options (empty when there is none), checked."""
     from classifier.topics.zeroshot import TopicDescription
 
+    seeds = tuple(args.seed_phrase or ())
     if args.new_topic is None:
-        if args.describe is not None or args.seed_phrase:
+        if args.describe is not None or seeds:
             raise ValueError("--describe and --seed-phrase need --new-topic NAME")
         return []
     if args.describe is None:
         raise ValueError(f"--new-topic {args.new_topic} needs --describe TEXT")
-    topic = TopicDescription(args.new_topic, args.describe, tuple(args.seed_phrase))
+    topic = TopicDescription(args.new_topic, args.describe, seeds)
     return [topic.checked()]

@@ -68,11 +68,16 @@ def register(add: _util.AddCommand) -> None:
     _util.add_progress_option(diff)
 
 
-def _model(args: argparse.Namespace, name: str) -> TopicModel:
+def _models(args: argparse.Namespace) -> tuple[TopicModel, TopicModel]:
+    """Both versions, each with the encoder it runs with: one encoder when they record the same
+    (then each headline is embedded once for both)."""
     store = _util.store_from(args)
-    version = store.resolve(None if name == "current" else name)
-    manifest = store.read_manifest(version)
-    return store.load(version, embedder=_util.model_encoder(manifest, args, store.root))
+    versions = [store.resolve(None if n == "current" else n) for n in (args.old, args.new)]
+    manifests = [store.read_manifest(v) for v in versions]
+    first = _util.model_encoder(manifests[0], args, store.root)
+    same = first.info().compare(manifests[1].get("embedding", {})) == "same"
+    second = first if same else _util.model_encoder(manifests[1], args, store.root)
+    return store.load(versions[0], embedder=first), store.load(versions[1], embedder=second)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -85,8 +90,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"{args.file}: no such file")
     text_encoding(args.encoding)  # an unknown encoding is refused before the models load
     max_chars = _util.max_headline_chars(args)
-    old = _model(args, args.old)
-    new = _model(args, args.new)
+    old, new = _models(args)
     bar = _util.ProgressBar(args.progress, desc="comparing", unit=" rows")
     try:
         result = diff_file(

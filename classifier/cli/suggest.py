@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifier.cli import _util
+from classifier.config import MAX_SUGGESTIONS
 from classifier.files import would_overwrite, write_atomic
 from classifier.readers.decoding import text_encoding
 from classifier.text import spreadsheet_safe
@@ -36,8 +37,6 @@ COLUMNS = (
 
 
 def register(add: _util.AddCommand) -> None:
-    from classifier.teach.suggest import MAX_SUGGESTIONS
-
     suggest = add(
         "suggest",
         cmd_suggest,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifier import config
-from classifier.cli import _newtopic, _util
+from classifier.cli import _util
 
 if TYPE_CHECKING:
     from classifier.topics.training import TrainResult
@@ -42,7 +42,7 @@ def register(add: _util.AddCommand) -> None:
     _util.add_labelled_columns(train)
     _util.add_input_options(train, what="DATA", encoding_default="utf-8-sig")
     _util.add_progress_option(train)
-    _newtopic.add_new_topic_options(train)
+    _util.add_new_topic_options(train)
     gate = train.add_argument_group(
         "promotion",
         "the new version is always written; it becomes current only if the gate lets it: DATA "
@@ -89,7 +89,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     promote = "always" if args.force_promote else "never" if args.no_promote else "if-better"
     reading = _util.labelled_reading(args)  # bad values fail before the encoder loads
-    described = _newtopic.new_topics(args)
+    described = _util.new_topics(args)
     gate = PromotionGate(
         eval_file=args.eval_file,
         f1_tolerance=args.f1_tolerance,
@@ -143,5 +143,11 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
         )
     elif evaluation.get("skipped"):
         lines.append(f"not scored on an evaluation file: {evaluation['skipped']}")
+    for name, entry in (result.manifest.get("zero_shot") or {}).items():
+        lines.append(
+            f"zero-shot topic {name}: no labelled examples, scored by similarity to its "
+            f"description and {len(entry['seeds'])} seed phrase(s) (bar {entry['similarity_bar']:.3f}); "
+            "every answer marks it, until DATA has examples of it"
+        )
     lines.append(("promoted: " if result.promoted else "NOT promoted: ") + result.reason)
     return lines

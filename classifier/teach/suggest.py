@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.config import MAX_SUGGESTIONS
 from classifier.readers.base import batched
 from classifier.teach.rows import CHUNK_ROWS, RowCounts, archive_rows, usable_headlines
 from classifier.topics.model import Prediction, TopicModel
@@ -37,8 +38,6 @@ POOL_FACTOR = 10
 POOL_MAX = 20_000
 #: Headlines at least this similar (cosine of their embeddings) are one headline to label.
 DUPLICATE_COSINE = 0.9
-#: The most headlines one run may suggest.
-MAX_SUGGESTIONS = 10_000
 
 
 @dataclass

@@ -26,6 +26,8 @@ COMMANDS = [
     "cluster",
     "tag",
     "export",
+    "suggest",
+    "diff",
 ]
 CLI = ROOT / "classifier" / "cli"
 ENTRY = ("__init__.py", "__main__.py")

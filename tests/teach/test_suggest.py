@@ -7,8 +7,8 @@ import csv
 import numpy as np
 import pytest
 
+from classifier.config import MAX_SUGGESTIONS
 from classifier.teach.suggest import (
-    MAX_SUGGESTIONS,
     check_n,
     collapse_duplicates,
     pick_diverse,
@@ -47,7 +47,7 @@ def test_uncertainty_is_highest_for_a_coin_toss_between_two_topics(fake_model):
     scores = np.vstack([np.concatenate([sure, far]), np.concatenate([torn, applies])])
     value, reasons = uncertainty(fake_model, scores)
     assert value[1] > 0.8 and value[0] < 0.1
-    assert reasons[0].startswith("low confidence")  # the strongest of three weak signals
+    assert reasons[0].startswith("close call")  # the strongest of three weak signals
     assert "applies" in reasons[1] or reasons[1].startswith("close call")
 
 
