@@ -32,6 +32,13 @@ NEWS_PRIORS = {
     "other": 0.59,
     "trade": 0.02,
 }
+# The share ``--priors news`` gives a topic that is not one of the defaults (a user's "climate"),
+# taken from ``other``: as much as the rarest policy areas above, trade and immigration.
+NEW_TOPIC_PRIOR = 0.02
+
+# The most headlines one ``suggest`` run picks: its candidates are compared pairwise, and a person
+# labels a few hundred at a time.
+MAX_SUGGESTIONS = 10_000
 
 
 # "Why this label" (classifier/topics/explain.py, docs/explain.md): how many labelled training

@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from classifier.cli import (
     cluster,
+    diff,
     evaluate,
     export,
     export_index,
@@ -24,6 +25,7 @@ from classifier.cli import (
     predict,
     report,
     serve,
+    suggest,
     tag,
     train,
 )
@@ -32,7 +34,20 @@ from classifier.cli._util import EXPECTED_ERRORS, command_adder, run
 __all__ = ["EXPECTED_ERRORS", "build_parser", "main"]
 
 # In the order ``--help`` lists them.
-COMMANDS = (train, models, evaluate, predict, serve, cluster, tag, report, export, export_index)
+COMMANDS = (
+    train,
+    models,
+    evaluate,
+    predict,
+    serve,
+    cluster,
+    tag,
+    report,
+    export,
+    export_index,
+    suggest,
+    diff,
+)
 
 
 def _version() -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from classifier import config
+from classifier.cli._newtopic import add_new_topic_options, new_topics  # re-exported, as below
 from classifier.cli._progress import (  # re-exported: commands use them as _util.*
     PROGRESS_SLICE,
     EncodingProgress,
@@ -54,8 +55,10 @@ __all__ = [
     "PROGRESS_SLICE",
     "EncodingProgress",
     "ProgressBar",
+    "add_new_topic_options",
     "add_progress_option",
     "add_story_options",
+    "new_topics",
     "story_options",
 ]
 

@@ -74,6 +74,7 @@ def register(add: _util.AddCommand) -> None:
     cache.add_argument("--no-cache", action="store_true", help="embed every headline afresh")
     _util.add_input_options(train, what="DATA", encoding_default="utf-8-sig")
     _util.add_progress_option(train)
+    _util.add_new_topic_options(train)
     gate = train.add_argument_group(
         "promotion",
         "the new version is always written; it becomes current only if the gate lets it: DATA "
@@ -120,6 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     promote = "always" if args.force_promote else "never" if args.no_promote else "if-better"
     reading = _util.labelled_reading(args)  # bad values fail before the encoder loads
+    described = _util.new_topics(args)
     gate = PromotionGate(
         eval_file=args.eval_file,
         f1_tolerance=args.f1_tolerance,
@@ -138,6 +140,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         head_params={"C": args.C} if args.C is not None else None,
         gate=gate,
         corrections=corrections,
+        zero_shot=described,
         **reading,
     )
     _util.emit_lines(training_report(result, problems, store.path_of(result.version)))
@@ -213,5 +216,11 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
         )
     elif evaluation.get("skipped"):
         lines.append(f"not scored on an evaluation file: {evaluation['skipped']}")
+    for name, entry in (result.manifest.get("zero_shot") or {}).items():
+        lines.append(
+            f"zero-shot topic {name}: no labelled examples, scored by similarity to its "
+            f"description and {len(entry['seeds'])} seed phrase(s) (bar {entry['similarity_bar']:.3f}); "
+            "every answer marks it, until DATA has examples of it"
+        )
     lines.append(("promoted: " if result.promoted else "NOT promoted: ") + result.reason)
     return lines

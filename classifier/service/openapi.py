@@ -142,7 +142,9 @@ def build_document() -> dict[str, Any]:
             "description": "Tell what news headlines are about. Errors always have the Error shape.",
         },
         "paths": paths,
-        "components": {"schemas": components(model.labels, svc.bodies)},
+        "components": {
+            "schemas": components(model.labels, svc.bodies, getattr(model, "zero_shot_labels", []))
+        },
     }
     _, feedback_body = current_app.extensions[feedback.EXTENSION]
     document["components"]["schemas"].update(feedback_doc.components(model.labels, feedback_body))

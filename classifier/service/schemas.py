@@ -16,14 +16,18 @@ from classifier.service.bodies import RequestBodies
 from classifier.service.fields import ref
 
 
-def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, Any]]:
-    """Every schema of the document, in the order it lists them."""
+def components(
+    labels: list[str], bodies: RequestBodies, zero_shot: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every schema of the document, in the order it lists them; ``zero_shot`` names the topics
+    the model scores from a description only (they can be listed and apply, never be the top)."""
     topic = {"type": "string", "enum": labels}
     cluster_ids = {
         "type": "array",
         "items": {"type": "integer", "minimum": -1},
         "description": "cluster id of each headline in the order sent; -1: none",
     }
+    listed = labels + list(zero_shot or [])
     scores = {
         "type": "object",
         "description": "calibrated probability of every topic; they sum to 1",
@@ -37,7 +41,7 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
         "scores": scores,
         "topics": {
             "type": "array",
-            "items": topic,
+            "items": {"type": "string", "enum": listed},
             "minItems": 1,
             "description": (
                 "every topic the headline is about, primary first: the top topic and every "
@@ -52,9 +56,9 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
                 "be high; absent for models trained before this head existed)"
             ),
             "properties": {
-                label: {"type": "number", "minimum": 0, "maximum": 1} for label in labels
+                label: {"type": "number", "minimum": 0, "maximum": 1} for label in listed
             },
-            "required": labels,
+            "required": listed,
             "additionalProperties": False,
         },
         "uncertain": {
@@ -62,8 +66,18 @@ def components(labels: list[str], bodies: RequestBodies) -> dict[str, dict[str, 
             "description": "confidence is under uncertain_below: a person should check it",
         },
         "explanation": ref("Explanation"),
+        "zero_shot": {
+            "type": "array",
+            "items": {"type": "string", "enum": listed},
+            "description": (
+                "the model's zero-shot topics: known by a description only, scored by "
+                "similarity, not trained on examples (present only when the model has some)"
+            ),
+        },
     }
-    required = [name for name in prediction_props if name not in ("applies", "explanation")]
+    required = [
+        name for name in prediction_props if name not in ("applies", "explanation", "zero_shot")
+    ]
     version = {"type": "string", "description": "the model version that produced this answer"}
     backend = {"enum": list(BACKENDS)}
     return {

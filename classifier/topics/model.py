@@ -16,8 +16,9 @@ from classifier.text import check_headlines
 from classifier.topics.applies import AppliesHead
 from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
-from classifier.topics.multi import choose_topics
+from classifier.topics.multi import NONE_LABEL, choose_topics
 from classifier.topics.neighbours import NeighbourIndex
+from classifier.topics.zeroshot import ZeroShotTopics
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ class TopicModel:
     that decides ``topics``; models saved before it existed have none and list topics by the
     softmax head's thresholds, as they always did. ``neighbours`` is the index of the training
     headlines that explanations show (:mod:`classifier.topics.explain`); None for a model saved
-    without one.
+    without one. ``zero_shot`` scores topics known only by a description
+    (:mod:`classifier.topics.zeroshot`); every answer of such a model names them.
     """
 
     def __init__(
@@ -74,18 +76,25 @@ class TopicModel:
         neighbours: NeighbourIndex | None = None,
         version: str | None = None,
         manifest: dict[str, Any] | None = None,
+        zero_shot: ZeroShotTopics | None = None,
     ) -> None:
         self.head = head
         self.lexical = lexical
         self.embedder = embedder
         self.applies = applies
         self.neighbours = neighbours
+        self.zero_shot = zero_shot
         self.version = version
         self.manifest = manifest or {}
 
     @property
     def labels(self) -> list[str]:
         return [str(c) for c in self.head.classes_]
+
+    @property
+    def zero_shot_labels(self) -> list[str]:
+        """Topics scored from a description only (none for most models)."""
+        return self.zero_shot.names if self.zero_shot is not None else []
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -125,13 +134,20 @@ class TopicModel:
 
         The softmax probabilities, followed by the "applies" probabilities when the model has
         that head: one array, so callers that batch, slice and hand rows on (the service's
-        micro-batcher, the tagger) carry both without knowing about either.
+        micro-batcher, the tagger) carry both without knowing about either. The scores of
+        zero-shot topics, if any, come last.
         """
+        if self.zero_shot is not None and embeddings is None:
+            texts = check_headlines([texts] if isinstance(texts, str) else texts)
+            embeddings = self.embedder.encode(texts)
         features = self.features(texts, embeddings)
-        proba = self.head.predict_proba(features)
-        if self.applies is None:
-            return proba
-        return np.hstack([proba, self.applies.predict_proba(features)])
+        parts = [self.head.predict_proba(features)]
+        if self.applies is not None:
+            parts.append(self.applies.predict_proba(features))
+        if self.zero_shot is not None:
+            vectors = np.asarray(embeddings, dtype=np.float32).reshape(features.shape[0], -1)
+            parts.append(self.zero_shot.predict_proba(vectors))
+        return parts[0] if len(parts) == 1 else np.hstack(parts)
 
     def predict(
         self,
@@ -160,8 +176,13 @@ class TopicModel:
         labels = self.labels
         thresholds = self.head.thresholds_
         scores = np.asarray(scores)
-        proba = scores[:, : len(labels)]
-        applies = scores[:, len(labels) :] if scores.shape[1] == 2 * len(labels) else None
+        k, zero_shot = len(labels), self.zero_shot_labels
+        width = scores.shape[1] - len(zero_shot)
+        if zero_shot and width not in (k, 2 * k):  # rows of predict_proba: no zero-shot columns
+            zero_shot, width = [], scores.shape[1]
+        proba = scores[:, :k]
+        applies = scores[:, k : 2 * k] if width == 2 * k else None
+        extra = {"zero_shot": list(zero_shot)} if zero_shot else {}
         out = []
         for i, row in enumerate(proba):
             top = int(np.argmax(row))
@@ -175,6 +196,10 @@ class TopicModel:
                     label: round(float(p), 4) for label, p in zip(labels, applies[i], strict=True)
                 }
             confidence = round(float(row[top]), 4)
+            if zero_shot:
+                topics, applies_row = _with_zero_shot(
+                    topics, applies_row, zero_shot, scores[i, width:]
+                )
             out.append(
                 Prediction(
                     topic=labels[top],
@@ -187,6 +212,23 @@ class TopicModel:
                     applies=applies_row,
                     # judged on the confidence the answer shows, so the two never disagree
                     uncertain=confidence < uncertain_below,
+                    extra=dict(extra),
                 )
             )
         return out
+
+
+def _with_zero_shot(
+    topics: list[str],
+    applies: dict[str, float] | None,
+    names: list[str],
+    scores: np.ndarray,
+) -> tuple[list[str], dict[str, float] | None]:
+    """A zero-shot topic whose score clears 0.5 is listed like a second topic: after the others,
+    or in place of ``other`` (which never sits beside a real topic)."""
+    found = [name for name, p in zip(names, scores, strict=True) if p >= 0.5]
+    if found:
+        topics = found if topics == [NONE_LABEL] else topics + found
+    if applies is not None:
+        applies = {**applies, **{n: round(float(p), 4) for n, p in zip(names, scores, strict=True)}}
+    return topics, applies

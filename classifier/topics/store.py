@@ -11,6 +11,7 @@ Layout::
         lexical.json          TF-IDF vocabulary
         neighbours.npz        optional: the training headlines' embeddings, headlines and topics,
                               for explanations (numpy arrays only, allow_pickle=False)
+        zeroshot.npz          phrase vectors of the zero-shot topics, if the model has any
 
 A version folder is written under a temporary name and renamed into place, and CURRENT is swapped
 only after that, so a crash at any point leaves the previous model current and whole. The hashes
@@ -46,6 +47,7 @@ from classifier.topics.features import LexicalFeatures
 from classifier.topics.head import TopicHead
 from classifier.topics.model import TopicModel
 from classifier.topics.neighbours import NeighbourIndex
+from classifier.topics.zeroshot import ZeroShotTopics
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ MANIFEST_HASH = "manifest.sha256"
 HEAD_FILE = "head.npz"
 LEXICAL_FILE = "lexical.json"
 NEIGHBOURS_FILE = "neighbours.npz"
+ZERO_SHOT_FILE = "zeroshot.npz"
 CURRENT = "CURRENT"
 FORMAT_VERSION = 1
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -148,6 +151,8 @@ class ModelStore:
             applies = {} if model.applies is None else model.applies.state()
             np.savez(staging / HEAD_FILE, **model.head.state(), **applies, idf=idf)
             (staging / LEXICAL_FILE).write_text(json.dumps(lexical_meta), encoding="utf-8")
+            if model.zero_shot is not None:
+                np.savez(staging / ZERO_SHOT_FILE, **model.zero_shot.state())
             manifest = dict(manifest)
             manifest["format_version"] = FORMAT_VERSION
             if model.neighbours is not None:
@@ -294,7 +299,20 @@ class ModelStore:
             neighbours=neighbours,
             version=name,
             manifest=manifest,
+            zero_shot=self._zero_shot(name, manifest),
         )
+
+    def _zero_shot(self, name: str, manifest: dict[str, Any]) -> ZeroShotTopics | None:
+        """The zero-shot topics a manifest lists, from their arrays (none: None)."""
+        entry = manifest.get("zero_shot")
+        if not entry:
+            return None
+        try:
+            with np.load(self.path_of(name) / ZERO_SHOT_FILE, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+            return ZeroShotTopics.from_state(entry, arrays)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"model {name!r} has unreadable zero-shot topics: {exc}") from exc
 
     def _read_neighbours(self, name: str, manifest: dict[str, Any]) -> NeighbourIndex | None:
         """The version's neighbour index (None when it was saved without one), checked against

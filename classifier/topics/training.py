@@ -28,6 +28,7 @@ from classifier.topics.model import TopicModel
 from classifier.topics.multi import choose_topics, expand_rows, multi_topic_metrics, topic_matrix
 from classifier.topics.neighbours import NeighbourIndex
 from classifier.topics.store import ModelStore
+from classifier.topics.zeroshot import TopicDescription, ZeroShotTopics
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def fit_model(
     head_params: dict[str, Any] | None = None,
     groups: Sequence[str] | None = None,
     topics: Sequence[Sequence[str]] | None = None,
+    zero_shot: Sequence[TopicDescription] = (),
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Train both heads on all rows; metrics come from their held-out (cross-validated) scores.
 
@@ -79,6 +81,9 @@ def fit_model(
     head learns a row of n topics as n rows of weight 1/n; the "applies" head learns each topic
     from every row that has it. The rows and their embeddings also become the model's neighbour
     index (:mod:`classifier.topics.neighbours`), saved with it for explanations.
+    ``zero_shot`` describes topics without examples
+    (:mod:`classifier.topics.zeroshot`); one the rows have examples of is trained on them and
+    its description dropped.
     """
     texts = check_headlines(texts)
     if len(texts) != len(labels):
@@ -110,10 +115,25 @@ def fit_model(
     # the training rows themselves, so an explanation can show the labelled headlines it is near
     neighbours = NeighbourIndex(embeddings, texts, topics)
     model = TopicModel(head, lexical, embedder, applies=applies, neighbours=neighbours)
+    model.zero_shot = _zero_shot(zero_shot, set(head.classes_), embedder, embeddings)
     metrics = _held_out_metrics(model, labels, topics, source, groups, params)
     info = {"params": params, "metrics": metrics, "counts": dict(sorted(counts.items()))}
     info["topic_counts"] = dict(sorted(Counter(t for row in topics for t in row).items()))
     return model, info
+
+
+def _zero_shot(
+    described: Sequence[TopicDescription], trained: set, embedder: Encoder, embeddings: np.ndarray
+) -> ZeroShotTopics | None:
+    """The described topics that have no examples, scored by similarity (None: there are none)."""
+    for topic in described:
+        if topic.name in trained:
+            logger.warning(
+                "new topic %s has labelled examples: trained on them, its description is not used",
+                topic.name,
+            )
+    left = [t for t in described if t.name not in trained]
+    return ZeroShotTopics.fit(left, embedder, embeddings) if left else None
 
 
 def _held_out_metrics(model, labels, topics, source, groups, params) -> dict[str, Any]:
@@ -193,6 +213,7 @@ def build_manifest(
         },
         "lexical": {"kind": "tfidf-1-2gram", "vocabulary_size": model.lexical.size},
         "libraries": library_versions(),
+        **({"zero_shot": model.zero_shot.manifest_entry()} if model.zero_shot else {}),
     }
 
 
@@ -242,20 +263,29 @@ class TrainResult:
 def resolve_priors(
     spec: str | dict[str, float] | None, labels: Sequence[str]
 ) -> dict[str, float] | None:
-    """``training`` (keep the data's balance), ``news`` (a news stream), or ``label=share,...``."""
-    from classifier.config import DEFAULT_TOPICS, NEWS_PRIORS
+    """``training`` (keep the data's balance), ``news`` (a news stream), or ``label=share,...``.
+
+    ``news`` takes the default topics plus new ones: each new topic gets
+    :data:`~classifier.config.NEW_TOPIC_PRIOR`, taken from ``other``, where its headlines were
+    before it had a name.
+    """
+    from classifier.config import DEFAULT_TOPICS, NEW_TOPIC_PRIOR, NEWS_PRIORS
 
     if isinstance(spec, dict):
         return spec
     if spec in (None, "", "training"):
         return None
     if spec == "news":
-        if sorted(set(labels)) != sorted(DEFAULT_TOPICS):
+        new = sorted(set(labels) - set(DEFAULT_TOPICS))
+        if not set(DEFAULT_TOPICS) <= set(labels) or len(new) * NEW_TOPIC_PRIOR >= 0.5:
             raise ValueError(
-                f"--priors news is for the default topics {list(DEFAULT_TOPICS)}; "
-                "give 'label=share,...' for your own"
+                f"--priors news is for the default topics {list(DEFAULT_TOPICS)} (and a few new "
+                "ones); give 'label=share,...' for your own"
             )
-        return dict(NEWS_PRIORS)
+        priors = dict(NEWS_PRIORS)
+        priors["other"] -= NEW_TOPIC_PRIOR * len(new)
+        priors.update(dict.fromkeys(new, NEW_TOPIC_PRIOR))
+        return priors
     priors: dict[str, float] = {}
     for part in spec.split(","):
         label, sep, value = part.partition("=")
@@ -279,6 +309,7 @@ def train_from_file(
     head_params: dict[str, Any] | None = None,
     gate: PromotionGate | None = None,
     corrections: Corrections | None = None,
+    zero_shot: Sequence[TopicDescription] = (),
     **read: Any,
 ) -> tuple[TrainResult, list]:
     """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``).
@@ -288,6 +319,7 @@ def train_from_file(
     ``read`` (columns, ``header``, ``max_chars``) goes to :func:`~classifier.topics.data.read_labelled`.
     ``corrections`` (:func:`classifier.topics.corrections.gather`) replace the rows of the
     headlines they correct; the manifest's ``corrections`` says which went in.
+    ``zero_shot`` describes new topics without examples (:mod:`classifier.topics.zeroshot`).
     """
     from classifier.topics.data import read_labelled
 
@@ -317,6 +349,7 @@ def train_from_file(
         head_params=params,
         groups=data.groups,
         topics=data.topics,
+        zero_shot=zero_shot,
         source=str(path),
         source_sha256=sha256_file(Path(path)),
         rows=data.rows_read,

@@ -27,6 +27,8 @@ COMMANDS = [
     "tag",
     "report",
     "export",
+    "suggest",
+    "diff",
 ]
 CLI = ROOT / "classifier" / "cli"
 ENTRY = ("__init__.py", "__main__.py")

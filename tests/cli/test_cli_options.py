@@ -18,6 +18,8 @@ POSITIONAL = {
     "predict": [],
     "serve": [],
     "export-index": ["data.csv"],
+    "suggest": ["in.csv"],
+    "diff": ["v1", "v2", "in.csv"],
 }
 # every numeric option, with values it must refuse
 BAD_NUMBERS = {
@@ -48,9 +50,21 @@ BAD_NUMBERS = {
     ("report", "--emerging-ratio"): ["0", "-2", "nan", "inf"],
     ("report", "--emerging-min"): ["0"],
     ("tag", "--story-quiet"): ["0", "-1", "soon", "nan"],
+    ("suggest", "--n"): ["0", "-5", "10001", "2.5", "many"],
+    ("suggest", "--seed"): ["-1", "x"],
+    ("diff", "--limit"): ["-1", "all"],
     **{
         (command, "--max-headline-chars"): ["0", "-3", "long"]
-        for command in ("predict", "tag", "train", "evaluate", "cluster", "export-index")
+        for command in (
+            "predict",
+            "tag",
+            "train",
+            "evaluate",
+            "cluster",
+            "export-index",
+            "suggest",
+            "diff",
+        )
     },
 }
 CASES = [(cmd, opt, bad) for (cmd, opt), values in BAD_NUMBERS.items() for bad in values]

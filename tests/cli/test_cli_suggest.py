@@ -1,0 +1,60 @@
+"""``headline-topics suggest``: options checked first, a train file out, never overwritten."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from tests.support import load_project_data
+
+
+@pytest.fixture
+def archive(tmp_path):
+    rows = load_project_data()[5::50]
+    path = tmp_path / "archive.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "headline"])
+        writer.writerows((i, r["headline"]) for i, r in enumerate(rows))
+        writer.writerow([len(rows), "   "])
+    return path
+
+
+@pytest.mark.slow
+def test_suggest_writes_a_train_file_and_refuses_to_overwrite_it(run, trained, archive, tmp_path):
+    from classifier.topics.data import read_labelled
+
+    out = tmp_path / "to_label.csv"
+    code, stdout, err = run(
+        "suggest", str(archive), "--n", "12", "--out", str(out), "--models-dir", str(trained)
+    )
+    assert code == 0, err
+    assert stdout.startswith(f"suggested 12 headlines to label -> {out}")
+    assert "skipped 1: empty" in stdout
+    data = read_labelled(out)
+    assert len(data.texts) == 12 and data.problems == []
+    with open(out, newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    assert header[:3] == ["headline", "topic", "topics"]
+    assert {"confidence", "reason", "cluster"} <= set(header)
+    before = out.read_bytes()
+    code, _, err = run(
+        "suggest", str(archive), "--n", "5", "--out", str(out), "--models-dir", str(trained)
+    )
+    assert code == 2 and "already exists; pass --force" in err
+    assert out.read_bytes() == before
+    code, _, err = run(
+        "suggest", str(archive), "--n", "5", "--out", str(out), "--force",
+        "--models-dir", str(trained),
+    )  # fmt: skip
+    assert code == 0, err
+    assert len(read_labelled(out).texts) == 5
+
+
+@pytest.mark.slow
+def test_suggest_refuses_its_own_input_and_a_missing_file(run, archive, tmp_path):
+    code, _, err = run("suggest", str(archive), "--out", str(archive), "--force")
+    assert code == 2 and "is the archive itself" in err
+    code, _, err = run("suggest", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv"))
+    assert code == 2 and "no such file" in err
