@@ -90,13 +90,25 @@ class TopicModel:
 
     def features(self, texts: str | Sequence[str], embeddings: np.ndarray | None = None):
         """What both heads read: the embedding beside the TF-IDF terms, one row per headline."""
+        texts, embeddings = self._embedded(texts, embeddings)
+        return self.lexical.combine(embeddings, texts)
+
+    def _embedded(
+        self, texts: str | Sequence[str], embeddings: np.ndarray | None
+    ) -> tuple[list[str], np.ndarray]:
+        """The checked headlines and one float32 embedding row each (encoded when not given)."""
         texts = check_headlines([texts] if isinstance(texts, str) else texts)
         if embeddings is None:
             embeddings = self.embedder.encode(texts)
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(len(texts), -1)
         if embeddings.shape[0] != len(texts):
             raise InputError(f"{embeddings.shape[0]} embeddings for {len(texts)} headlines")
-        return self.lexical.combine(embeddings, texts)
+        if embeddings.shape[1] + self.lexical.size != self.head.n_features_in_:
+            raise InputError(
+                f"embeddings of {embeddings.shape[1]} dimensions; the model was trained on "
+                f"{self.head.n_features_in_ - self.lexical.size}"
+            )
+        return texts, embeddings
 
     def predict_proba(
         self, texts: str | Sequence[str], embeddings: np.ndarray | None = None
@@ -122,11 +134,25 @@ class TopicModel:
         that head: one array, so callers that batch, slice and hand rows on (the service's
         micro-batcher, the tagger) carry both without knowing about either.
         """
-        features = self.features(texts, embeddings)
-        proba = self.head.predict_proba(features)
+        texts, embeddings = self._embedded(texts, embeddings)
+        # what the heads' predict_proba(self.features(...)) gives, without stacking the sparse
+        # features and without scikit-learn's input checks: those cost ~4 ms a call, most of
+        # the price of one headline in the service (docs/speed.md)
+        dense = embeddings * np.float32(self.lexical.embedding_weight)
+        lexical = self.lexical.transform(texts)
+        split = dense.shape[1]
+
+        def products(coef: np.ndarray) -> np.ndarray:
+            # einsum sums each row in one fixed order whatever the number of rows (a BLAS
+            # product picks its kernel by size): the same answer whatever the batch
+            out = np.einsum("ij,kj->ik", dense, coef[:, :split], dtype=np.float64)
+            out += lexical @ coef[:, split:].T
+            return out
+
+        proba = self.head.proba_from_products(products(self.head.coef_))
         if self.applies is None:
             return proba
-        return np.hstack([proba, self.applies.predict_proba(features)])
+        return np.hstack([proba, self.applies.proba_from_products(products(self.applies.coef_))])
 
     def predict(
         self,
