@@ -8,7 +8,8 @@ and hands every request back its own rows.
 
 A request may also name the model that must score its rows (``predict_proba``): the rows of all
 requests naming the same model object then go through that model's head in one call too, since
-the head has a fixed cost per call (0.34 ms for one headline, 2 ms for 32: docs/speed.md). Requests naming different versions (during a swap) are scored by their own model each.
+the head has a fixed cost per call (0.34 ms for one headline, 2 ms for 32: docs/speed.md).
+Requests naming different versions (during a swap) are scored by their own model each.
 The head works row by row (sparse products, per-row softmax), so batching does not change its
 results; the encoder pads a batch to its longest headline and masks the padding, which moves
 torch's vectors by about 1e-7, below the 4 decimals the API returns, and the default onnx-int8

@@ -5,9 +5,10 @@ what it showed a second ago, and one batch may hold the same headline twice. Eac
 the vectors of its last ``size`` distinct headlines (``HEADLINE_TOPICS_RECENT_HEADLINES``) in a
 bounded LRU, used only by the micro-batcher's one thread, so it needs no lock.
 
-Keys are the encoder's cache key (:attr:`~classifier.encoders.base.EncoderInfo.cache_key`) and a
-hash of the headline as the tagger compares headlines (:func:`~classifier.tagging.normalise_headline`:
-single spaces, lower case; the bundled encoder is uncased, so this changes no vector). The
+Keys are the encoder's cache key (:attr:`~classifier.encoders.base.EncoderInfo.cache_key`) and
+a hash of the headline as the tagger compares headlines
+(:func:`~classifier.tagging.normalise_headline`: single spaces, lower case; the bundled encoder
+is uncased, so this changes no vector). The
 encoder is part of the key because a vector means nothing to a head trained on another one; a
 hot reload of the head keeps the cache, since the vectors do not depend on it. Only vectors
 are kept, never answers: the head runs on every request, with the model that request holds.
@@ -78,6 +79,3 @@ class RecentEmbeddings:
         self.hits += hits
         self.misses += len(wanted)
         return np.stack([found[key] for key in keys]), hits, len(wanted)
-
-    def clear(self) -> None:
-        self._vectors.clear()
