@@ -132,6 +132,10 @@ def load_generator(
             for _ in range(2):  # warm the connection and the server's threads; not counted
                 ask()
             start_line.wait()
+            # a fresh connection: waiting at the start line for slower clients may outlast the
+            # server's keep-alive, which would close the warm one under a loaded machine
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             if index == 0:
                 window["start"] = time.perf_counter()
             stop_at = time.perf_counter() + duration

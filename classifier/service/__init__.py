@@ -48,6 +48,7 @@ from classifier.service.bodies import RequestBodies
 from classifier.service.errors import register_error_handlers
 from classifier.service.holder import ModelHolder
 from classifier.service.metrics import ServiceMetrics
+from classifier.service.recent import RecentEmbeddings
 from classifier.service.settings import Settings
 from classifier.service.state import EXTENSION, ServiceState
 from classifier.topics.store import ModelStore
@@ -118,6 +119,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         max_wait_s=settings.batch_wait_ms / 1000.0,
         max_batch=settings.batch_max_size,
         on_batch=metrics.on_batch,
+        recent=RecentEmbeddings(settings.recent_headlines, embedder.info().cache_key),
+        on_recent=metrics.on_recent,
     )
 
     app = ServiceFlask(__name__, static_folder=None)  # the web blueprint serves /static

@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests, latencies, predictions per topic, encoder batches, model swaps.
+"""Prometheus metrics: requests, latencies, predictions per topic, encoder batches, recent
+headlines reused, model swaps.
 
 Each app gets its own registry, so several apps in one process (tests) do not collide. Under
 gunicorn with several workers each worker is its own process with its own counters; the ``serve``
@@ -82,6 +83,12 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             **reg,
         )
+        self.recent_headlines = Counter(
+            "headline_topics_recent_headlines",
+            "Headlines looked up among the recent ones (hit: not encoded again; miss: encoded)",
+            ["result"],
+            **reg,
+        )
         gauge_mode = {"multiprocess_mode": "liveall"} if self.multiprocess else {}
         self.model_info = Gauge(
             "headline_topics_model_info",
@@ -110,6 +117,12 @@ class ServiceMetrics:
         self.batch_requests.observe(requests)
         self.batch_headlines.observe(headlines)
         self.batch_seconds.observe(seconds)
+
+    def on_recent(self, hits: int, misses: int) -> None:
+        if hits:
+            self.recent_headlines.labels(result="hit").inc(hits)
+        if misses:
+            self.recent_headlines.labels(result="miss").inc(misses)
 
     def count_predictions(self, topics: Iterable[str], model: str | None) -> None:
         for topic in topics:

@@ -103,6 +103,16 @@ class Settings:
             "BATCH_MAX_SIZE", int, "most headlines per encoder call from merged requests", 1
         ),
     )
+    recent_headlines: int = field(
+        default=1024,
+        metadata=_meta(
+            "RECENT_HEADLINES",
+            int,
+            "vectors of this many recent distinct headlines kept per worker, so a repeat is "
+            "not encoded again (0: off)",
+            0,
+        ),
+    )
     max_cluster_headlines: int = field(
         default=1000,
         metadata=_meta("MAX_CLUSTER_HEADLINES", int, "most headlines in one /v1/cluster call", 2),

@@ -162,8 +162,12 @@ class AppliesHead(BaseEstimator):
         """Calibrated probability, per topic, that the headline is about it (rows do not sum to 1)."""
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, accept_sparse="csr", reset=False, dtype=[np.float64, np.float32])
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
-        return expit(scores * self.platt_[:, 0] + self.platt_[:, 1])
+        return self.proba_from_products(np.asarray(X @ self.coef_.T))
+
+    def proba_from_products(self, products: np.ndarray) -> np.ndarray:
+        """:meth:`predict_proba` from ``X @ coef_.T``, for a caller that computed the product
+        itself: :meth:`TopicModel.scores` does both heads' in one, without the input checks."""
+        return expit((products + self.intercept_) * self.platt_[:, 0] + self.platt_[:, 1])
 
     def state(self) -> dict[str, np.ndarray]:
         check_is_fitted(self, "coef_")
@@ -178,7 +182,8 @@ class AppliesHead(BaseEstimator):
     def from_state(cls, arrays: dict[str, np.ndarray], n_topics: int, **params) -> AppliesHead:
         """A fitted head from :meth:`state`'s arrays; ValueError when their shapes disagree."""
         head = cls(**params)
-        head.coef_ = np.asarray(arrays["applies_coef"], dtype=np.float64)
+        # column-major, so that X @ coef_.T reads it in place (row-major was copied every call)
+        head.coef_ = np.asfortranarray(arrays["applies_coef"], dtype=np.float64)
         head.intercept_ = np.asarray(arrays["applies_intercept"], dtype=np.float64)
         head.platt_ = np.asarray(arrays["applies_platt"], dtype=np.float64)
         head.thresholds_ = np.asarray(arrays["applies_thresholds"], dtype=np.float64)

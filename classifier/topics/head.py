@@ -259,8 +259,15 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         """One column per class: tempered logits shifted to the deployment priors."""
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, accept_sparse="csr", reset=False, dtype=[np.float64, np.float32])
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
-        return scores / self.temperature_ + self.prior_shift_
+        return self._calibrate(np.asarray(X @ self.coef_.T))
+
+    def _calibrate(self, products: np.ndarray) -> np.ndarray:
+        return (products + self.intercept_) / self.temperature_ + self.prior_shift_
+
+    def proba_from_products(self, products: np.ndarray) -> np.ndarray:
+        """:meth:`predict_proba` from ``X @ coef_.T``, for a caller that computed the product
+        itself: :meth:`TopicModel.scores` does both heads' in one, without the input checks."""
+        return softmax(self._calibrate(products), axis=1)
 
     def decision_function(self, X) -> np.ndarray:
         """Calibrated logits; for two classes one column, positive meaning ``classes_[1]``."""
@@ -290,7 +297,8 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         """A fitted head from :meth:`state`'s arrays; ValueError when their shapes disagree."""
         head = cls(**params)
         head.classes_ = np.asarray(classes, dtype=object)
-        head.coef_ = arrays["coef"]
+        # column-major, so that X @ coef_.T reads it in place (row-major was copied every call)
+        head.coef_ = np.asfortranarray(arrays["coef"])
         head.intercept_ = arrays["intercept"]
         head.temperature_ = float(arrays["temperature"][0])
         head.thresholds_ = arrays["thresholds"]

@@ -104,13 +104,25 @@ class TopicModel:
 
     def features(self, texts: str | Sequence[str], embeddings: np.ndarray | None = None):
         """What both heads read: the embedding beside the TF-IDF terms, one row per headline."""
+        texts, embeddings = self._embedded(texts, embeddings)
+        return self.lexical.combine(embeddings, texts)
+
+    def _embedded(
+        self, texts: str | Sequence[str], embeddings: np.ndarray | None
+    ) -> tuple[list[str], np.ndarray]:
+        """The checked headlines and one float32 embedding row each (encoded when not given)."""
         texts = check_headlines([texts] if isinstance(texts, str) else texts)
         if embeddings is None:
             embeddings = self.embedder.encode(texts)
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(len(texts), -1)
         if embeddings.shape[0] != len(texts):
             raise InputError(f"{embeddings.shape[0]} embeddings for {len(texts)} headlines")
-        return self.lexical.combine(embeddings, texts)
+        if embeddings.shape[1] + self.lexical.size != self.head.n_features_in_:
+            raise InputError(
+                f"embeddings of {embeddings.shape[1]} dimensions; the model was trained on "
+                f"{self.head.n_features_in_ - self.lexical.size}"
+            )
+        return texts, embeddings
 
     def predict_proba(
         self, texts: str | Sequence[str], embeddings: np.ndarray | None = None
@@ -137,16 +149,26 @@ class TopicModel:
         micro-batcher, the tagger) carry both without knowing about either. The scores of
         zero-shot topics, if any, come last.
         """
-        if self.zero_shot is not None and embeddings is None:
-            texts = check_headlines([texts] if isinstance(texts, str) else texts)
-            embeddings = self.embedder.encode(texts)
-        features = self.features(texts, embeddings)
-        parts = [self.head.predict_proba(features)]
+        texts, embeddings = self._embedded(texts, embeddings)
+        # what the heads' predict_proba(self.features(...)) gives, without stacking the sparse
+        # features and without scikit-learn's input checks: those cost ~4 ms a call, most of
+        # the price of one headline in the service (docs/speed.md)
+        dense = embeddings * np.float32(self.lexical.embedding_weight)
+        lexical = self.lexical.transform(texts)
+        split = dense.shape[1]
+
+        def products(coef: np.ndarray) -> np.ndarray:
+            # einsum sums each row in one fixed order whatever the number of rows (a BLAS
+            # product picks its kernel by size): the same answer whatever the batch
+            out = np.einsum("ij,kj->ik", dense, coef[:, :split], dtype=np.float64)
+            out += lexical @ coef[:, split:].T
+            return out
+
+        parts = [self.head.proba_from_products(products(self.head.coef_))]
         if self.applies is not None:
-            parts.append(self.applies.predict_proba(features))
+            parts.append(self.applies.proba_from_products(products(self.applies.coef_)))
         if self.zero_shot is not None:
-            vectors = np.asarray(embeddings, dtype=np.float32).reshape(features.shape[0], -1)
-            parts.append(self.zero_shot.predict_proba(vectors))
+            parts.append(self.zero_shot.predict_proba(embeddings))
         return parts[0] if len(parts) == 1 else np.hstack(parts)
 
     def predict(

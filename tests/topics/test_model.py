@@ -110,3 +110,25 @@ def _rehash(folder):
     text = json.dumps(manifest, indent=2, sort_keys=True)
     (folder / "manifest.json").write_text(text)
     (folder / "manifest.sha256").write_text(hashlib.sha256(text.encode()).hexdigest() + "\n")
+
+
+def test_scores_are_the_heads_probabilities_and_the_same_whatever_the_batch(multi_model):
+    """scores() computes both heads' products at once, without scikit-learn's checks: it must
+    still be what the heads give on the stacked features, and row by row the same in any batch."""
+    import numpy as np
+
+    store, embedder, _ = multi_model
+    model = store.load(embedder=embedder)
+    texts = [r["headline"] for r in load_project_data()[1::7]]
+    vectors = embedder.encode(texts)
+    scores = model.scores(texts, embeddings=vectors)
+    features = model.features(texts, vectors)
+    expected = np.hstack(
+        [model.head.predict_proba(features), model.applies.predict_proba(features)]
+    )
+    np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-12)
+    one_by_one = np.vstack(
+        [model.scores([t], embeddings=vectors[i : i + 1]) for i, t in enumerate(texts[:40])]
+    )
+    assert np.array_equal(one_by_one, scores[:40])
+    assert np.array_equal(model.scores(texts[5:37], embeddings=vectors[5:37]), scores[5:37])
