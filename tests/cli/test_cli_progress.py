@@ -53,7 +53,10 @@ def _commands(labelled, store, tmp_path):
     return {
         "evaluate": (["evaluate", str(labelled), *models], _bar("evaluating", n)),
         "cluster": (["cluster", str(labelled), "--no-topics", *models], _bar("embedding", n)),
-        "train": (["train", str(labelled), "--no-promote", *models], _bar("embedding", n)),
+        "train": (
+            ["train", str(labelled), "--no-promote", "--no-cache", *models],
+            _bar("embedding", n),
+        ),
     }
 
 
