@@ -30,6 +30,7 @@ import numpy as np
 from classifier.clustering.geometry import as_unit_rows
 from classifier.clustering.levels import DEFAULT_STORY_DISTANCE
 from classifier.clustering.times import time_in_days
+from classifier.clustering.tracker_state import load_state, save_state
 from classifier.clustering.wire import DEFAULT_WIRE_SIMILARITY, WireGroups, grown
 from classifier.text import check_headlines
 
@@ -340,15 +341,11 @@ class StoryTracker:
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the open stories, the clock and the next ids to the folder ``path``."""
-        from classifier.clustering.tracker_state import save_state
-
         return save_state(self, Path(path))
 
     @classmethod
     def load(cls, path: str | Path, encoder: object = None) -> StoryTracker:
         """The tracker :meth:`save` wrote to ``path``, ready to carry on with the same ids."""
-        from classifier.clustering.tracker_state import load_state
-
         return load_state(cls, Path(path), encoder)
 
 

@@ -13,15 +13,22 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from classifier.errors import DataError
 from classifier.files import atomic_file, sha256_file
 
-if TYPE_CHECKING:
-    from classifier.clustering.tracker import StoryTracker
+
+class SavedTracker(Protocol):
+    """What this module needs of a tracker (it does not import the tracker, which imports it)."""
+
+    n_open: int
+    n_open_wire: int
+
+    def state(self) -> tuple[dict[str, object], dict[str, np.ndarray]]: ...
+
 
 STATE_FORMAT = "headline-topics story tracker"
 STATE_VERSION = 1
@@ -30,7 +37,7 @@ _STORY = ("sums", "counts", "last", "ids")
 _WIRE = ("wire_canon", "wire_story", "wire_count", "wire_last", "wire_ids")
 
 
-def save_state(tracker: StoryTracker, folder: Path) -> Path:
+def save_state(tracker: SavedTracker, folder: Path) -> Path:
     """Write ``tracker`` to ``folder`` (created if needed); returns the folder."""
     meta, arrays = tracker.state()
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,8 +59,9 @@ def save_state(tracker: StoryTracker, folder: Path) -> Path:
     return folder
 
 
-def load_state(cls: type[StoryTracker], folder: Path, encoder: object = None) -> StoryTracker:
-    """The tracker saved in ``folder``; DataError naming what is wrong with a damaged one."""
+def load_state(cls: Any, folder: Path, encoder: object = None) -> Any:
+    """The tracker saved in ``folder`` (``cls.from_state`` builds it); DataError naming what is
+    wrong with a damaged one."""
     manifest = folder / STATE_JSON
     if not manifest.is_file():
         raise DataError(f"{folder} is not a story tracker state: no {STATE_JSON} in it")
