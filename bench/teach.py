@@ -38,8 +38,9 @@ from classifier.topics.head import TopicHead  # noqa: E402
 from classifier.topics.metrics import classification_metrics  # noqa: E402
 from classifier.topics.model import TopicModel  # noqa: E402
 from classifier.topics.multi import expand_rows  # noqa: E402
+from classifier.topics.priors import resolve_priors  # noqa: E402
 from classifier.topics.store import ModelStore  # noqa: E402
-from classifier.topics.training import fit_model, resolve_priors  # noqa: E402
+from classifier.topics.training import fit_model  # noqa: E402
 from classifier.topics.zeroshot import TopicDescription, ZeroShotTopics  # noqa: E402
 
 TRAIN_FILE = ROOT / "data" / "headlines.csv"

@@ -36,6 +36,12 @@ NEWS_PRIORS = {
 # taken from ``other``: as much as the rarest policy areas above, trade and immigration.
 NEW_TOPIC_PRIOR = 0.02
 
+# How ``train`` fits (classifier/topics/quick.py): ``full`` cross-validates, ``quick`` refits from the
+# current model and keeps its calibration, ``auto`` is quick when that is sound. Corrections over
+# QUICK_MAX_SHARE of the rows may move the calibration, so ``auto`` then retrains in full.
+FIT_MODES = ("auto", "full", "quick")
+QUICK_MAX_SHARE = 0.10
+
 # The most headlines one ``suggest`` run picks: its candidates are compared pairwise, and a person
 # labels a few hundred at a time.
 MAX_SUGGESTIONS = 10_000

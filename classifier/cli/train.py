@@ -64,6 +64,16 @@ def register(add: _util.AddCommand) -> None:
         help="the feedback store --feedback reads (default: $HEADLINE_TOPICS_FEEDBACK_DB, else "
         "feedback.sqlite3 in the model store)",
     )
+    teach.add_argument(
+        "--fit",
+        choices=config.FIT_MODES,
+        default="auto",
+        help="'full' cross-validates the heads (minutes); 'quick' refits them from the current "
+        "model, keeping its calibration (seconds), and fails where that is unsound; 'auto' "
+        "(default) is quick when there are corrections, the current model was trained on DATA "
+        "itself with this encoder, topics and --C, and the corrections are at most "
+        f"{config.QUICK_MAX_SHARE:.0%}% of the rows, else full (docs/teach.md#quick-and-full-retrains---fit)",
+    )
     cache = train.add_mutually_exclusive_group()
     cache.add_argument(
         "--cache",
@@ -141,6 +151,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         gate=gate,
         corrections=corrections,
         zero_shot=described,
+        fit=args.fit,
         **reading,
     )
     _util.emit_lines(training_report(result, problems, store.path_of(result.version)))
@@ -196,6 +207,14 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
         )
     if len(problems) > SHOWN_PROBLEMS:
         lines.append(f"  ... and {len(problems) - SHOWN_PROBLEMS} more")
+    fit = result.manifest.get("fit", {})
+    if fit.get("mode") == "quick":
+        lines.append(
+            f"quick retrain from {fit['from']}: its calibration (from {fit['calibrated_by']}) "
+            "and cross-validated scores carried over; --fit full re-calibrates"
+        )
+    elif fit.get("reason"):
+        lines.append(f"full retrain: {fit['reason']}")
     if "macro_f1" in metrics:
         lines.append(
             f"cross-validated macro-F1 {metrics['macro_f1']:.4f}, accuracy {metrics['accuracy']:.4f}, "

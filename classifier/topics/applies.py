@@ -131,19 +131,45 @@ class AppliesHead(BaseEstimator):
             if splits:
                 held_out = np.zeros(len(truth))
                 for train, test in splits:
-                    if truth[train].all() or not truth[train].any():
-                        held_out[test] = 0.0
-                        continue
-                    held_out[test] = (
-                        self._linear().fit(X[train], truth[train]).decision_function(X[test])
-                    )
+                    if truth[train].any() and not truth[train].all():  # else its scores stay 0
+                        part = self._linear().fit(X[train], truth[train])
+                        held_out[test] = part.decision_function(X[test])
                 self.platt_[k] = fit_platt(held_out, truth)
                 self.oof_proba_[:, k] = expit(self.platt_[k, 0] * held_out + self.platt_[k, 1])
                 self.thresholds_[k] = best_threshold(self.oof_proba_[:, k], truth)
             final = self._linear().fit(X, truth)
-            self.coef_[k] = final.coef_[0]
-            self.intercept_[k] = final.intercept_[0]
+            self.coef_[k], self.intercept_[k] = final.coef_[0], final.intercept_[0]
         return self
+
+    def refit(self, X, Y, *, calibration: AppliesHead, init: tuple[np.ndarray, np.ndarray]):
+        """Fit each topic's final weights only, warm-started from ``init`` (coef, intercept),
+        keeping ``calibration``'s Platt scales and thresholds: the quick retrain of
+        :mod:`classifier.topics.quick`, which skips the folds a full :meth:`fit` spends its time on.
+        """
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
+        Y = np.asarray(Y, dtype=bool)
+        n_topics = len(calibration.thresholds_)
+        if Y.ndim != 2 or Y.shape != (X.shape[0], n_topics):
+            raise ValueError(f"Y must be ({X.shape[0]}, {n_topics}); got {Y.shape}")
+        coef, intercept = (np.asarray(a, dtype=np.float64) for a in init)
+        self.coef_, self.intercept_ = coef.copy(), intercept.copy()
+        self.platt_ = np.asarray(calibration.platt_, dtype=np.float64).copy()
+        self.thresholds_ = np.asarray(calibration.thresholds_, dtype=np.float64).copy()
+        self.oof_proba_ = None
+        learnable = [k for k in range(n_topics) if Y[:, k].any() and not Y[:, k].all()]
+        for k in sorted(set(range(n_topics)) - set(learnable)):
+            logger.warning("topic %d is on every row or on none; it cannot be learnt", k)
+        for k in learnable:
+            final = self._warm(k).fit(X, Y[:, k])
+            self.coef_[k], self.intercept_[k] = final.coef_[0], final.intercept_[0]
+        return self
+
+    def _warm(self, k: int) -> LogisticRegression:
+        """A logistic regression for topic ``k`` that starts from its current weights."""
+        final = self._linear().set_params(warm_start=True)
+        final.coef_ = self.coef_[k : k + 1].copy()
+        final.intercept_ = self.intercept_[k : k + 1].copy()
+        return final
 
     def _splits(self, X, Y, groups) -> list[tuple[np.ndarray, np.ndarray]]:
         """Held-out folds, stratified on the rarest topic of each row, or by group."""

@@ -94,6 +94,21 @@ class LexicalFeatures:
         dense = sparse.csr_matrix(np.asarray(embeddings, dtype=np.float32) * self.embedding_weight)
         return sparse.hstack([dense, lexical], format="csr", dtype=np.float32)
 
+    def carry(self, coef: np.ndarray, old: LexicalFeatures, dense: int) -> np.ndarray:
+        """``coef`` (one row per class over ``dense`` embedding columns then ``old``'s terms)
+        moved onto this vocabulary: embedding columns and shared terms keep their weights, a
+        term ``old`` did not have starts at 0. Warm-starts a refit on new data."""
+        coef = np.asarray(coef, dtype=np.float64)
+        if coef.shape[1] != dense + old.size:
+            raise ValueError(f"{coef.shape[1]} weights for {dense} + {old.size} columns")
+        carried = np.zeros((coef.shape[0], dense + self.size))
+        carried[:, :dense] = coef[:, :dense]
+        before = old.vectorizer.vocabulary_
+        shared = [(j, before[t]) for t, j in self.vectorizer.vocabulary_.items() if t in before]
+        columns = np.asarray(shared, dtype=np.int64).reshape(-1, 2)
+        carried[:, dense + columns[:, 0]] = coef[:, dense + columns[:, 1]]
+        return carried
+
     def state(self) -> tuple[dict[str, Any], np.ndarray]:
         """JSON-safe parameters and vocabulary (ordered by column), and the idf array."""
         vocabulary = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)

@@ -178,7 +178,7 @@ def current_score(
         return cached
     recorded = manifest.get("embedding", {})
     same = embedder.info().compare(recorded) == "same"
-    model = store.load(current, embedder=embedder if same else None)
+    model = store.load(current, embedder=embedder if same else None, neighbours=False)
     return score(model, eval_set)
 
 

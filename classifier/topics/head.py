@@ -155,11 +155,7 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         between the two instead of forcing it into its first topic.
         """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
-        row_weight = (
-            np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-        )
-        if row_weight.shape != (X.shape[0],) or np.any(row_weight < 0):
-            raise ValueError("sample_weight must be one non-negative number per row")
+        row_weight = self._row_weight(X, sample_weight)
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -168,12 +164,6 @@ class TopicHead(ClassifierMixin, BaseEstimator):
                 f"{self.classes_[0]!r}"
             )
         counts = np.bincount(y_index, weights=row_weight)
-        # "balanced" by the weighted counts: half rows are half a headline of their class
-        balance = (
-            dict(enumerate(len(y_index) / (len(counts) * np.maximum(counts, 1e-12))))
-            if sample_weight is not None and self.class_weight == "balanced"
-            else None
-        )
         shift, weights = self._prior_shift(counts, y_index)
         weights = weights * row_weight
         self.cv_, splits = self._splits(X, y_index, np.bincount(y_index), groups)
@@ -194,7 +184,70 @@ class TopicHead(ClassifierMixin, BaseEstimator):
             self.oof_proba_ = None
             self.oof_weights_ = None
             self.thresholds_ = np.full(len(self.classes_), 0.5)
-        final = self._linear(balance).fit(X, y_index, sample_weight=row_weight)
+        self._keep(self._final_model(X, y_index, row_weight, sample_weight is not None))
+        self.prior_shift_ = shift
+        return self
+
+    def refit(
+        self,
+        X,
+        y,
+        *,
+        calibration: TopicHead,
+        init: tuple[np.ndarray, np.ndarray],
+        sample_weight=None,
+    ):
+        """Fit the final weights only, warm-started from ``init`` (coef, intercept), and keep
+        ``calibration``'s temperature and thresholds.
+
+        A full :meth:`fit` spends nearly all its time on the cross-validation folds; after a few
+        corrections they would find the same temperature and thresholds, so a retrain that
+        starts from the current model's weights needs none of them (:mod:`classifier.topics.quick`).
+        ``y`` must have ``calibration``'s classes. The prior shift is recomputed from ``y``.
+        """
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        row_weight = self._row_weight(X, sample_weight)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if list(self.classes_) != list(calibration.classes_):
+            raise ValueError(
+                f"refit needs the classes {list(calibration.classes_)}; got {list(self.classes_)}"
+            )
+        self.prior_shift_, _ = self._prior_shift(np.bincount(y_index, weights=row_weight), y_index)
+        self.temperature_ = float(calibration.temperature_)
+        self.thresholds_ = np.asarray(calibration.thresholds_, dtype=np.float64).copy()
+        self.cv_, self.oof_proba_, self.oof_weights_ = "carried over", None, None
+        self._keep(self._final_model(X, y_index, row_weight, sample_weight is not None, init))
+        return self
+
+    def _row_weight(self, X, sample_weight) -> np.ndarray:
+        row_weight = (
+            np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+        )
+        if row_weight.shape != (X.shape[0],) or np.any(row_weight < 0):
+            raise ValueError("sample_weight must be one non-negative number per row")
+        return row_weight
+
+    def _final_model(self, X, y_index, row_weight, weighted: bool, init=None) -> LogisticRegression:
+        """The logistic regression on all rows (warm-started from ``init``, a (coef, intercept)
+        pair of one row per class, when given)."""
+        counts = np.bincount(y_index, weights=row_weight, minlength=len(self.classes_))
+        # "balanced" by the weighted counts: half rows are half a headline of their class
+        balance = (
+            dict(enumerate(len(y_index) / (len(counts) * np.maximum(counts, 1e-12))))
+            if weighted and self.class_weight == "balanced"
+            else None
+        )
+        final = self._linear(balance)
+        if init is not None:
+            coef, intercept = (np.asarray(a, dtype=np.float64) for a in init)
+            if len(self.classes_) == 2:  # back to sklearn's one row: the difference of the two
+                coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+            final.set_params(warm_start=True)
+            final.coef_, final.intercept_ = coef.copy(), intercept.copy()
+        return final.fit(X, y_index, sample_weight=row_weight)
+
+    def _keep(self, final: LogisticRegression) -> None:
         coef, intercept = final.coef_, final.intercept_
         if len(self.classes_) == 2:  # sklearn keeps one row for two classes; store both logits
             coef = np.vstack([-coef[0] / 2, coef[0] / 2])
@@ -202,8 +255,6 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         self.coef_ = np.asarray(coef, dtype=np.float64)
         self.intercept_ = np.asarray(intercept, dtype=np.float64)
         self.n_iter_ = final.n_iter_
-        self.prior_shift_ = shift
-        return self
 
     def _splits(
         self, X, y_index, counts, groups

@@ -27,6 +27,8 @@ from classifier.topics.metrics import classification_metrics
 from classifier.topics.model import TopicModel
 from classifier.topics.multi import choose_topics, expand_rows, multi_topic_metrics, topic_matrix
 from classifier.topics.neighbours import NeighbourIndex
+from classifier.topics.priors import resolve_priors
+from classifier.topics.quick import carried_metrics, fit_record, quick_base, refit_heads
 from classifier.topics.store import ModelStore
 from classifier.topics.zeroshot import TopicDescription, ZeroShotTopics
 
@@ -74,8 +76,12 @@ def fit_model(
     groups: Sequence[str] | None = None,
     topics: Sequence[Sequence[str]] | None = None,
     zero_shot: Sequence[TopicDescription] = (),
+    base: TopicModel | None = None,
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Train both heads on all rows; metrics come from their held-out (cross-validated) scores.
+
+    With ``base``, a quick retrain (:mod:`classifier.topics.quick`): only the final weights are
+    fitted, from ``base``'s, and its calibration and metrics are carried over.
 
     ``topics`` gives every topic of each row, primary first (default: ``[label]``). The softmax
     head learns a row of n topics as n rows of weight 1/n; the "applies" head learns each topic
@@ -103,21 +109,31 @@ def fit_model(
     lexical = LexicalFeatures().fit(texts)
     features = lexical.combine(embeddings, texts)
     source, row_labels, weights, row_groups = expand_rows(topics, groups)
-    head = TopicHead(**params).fit(
-        features[source],
-        np.asarray(row_labels, dtype=object),
-        groups=row_groups,
-        sample_weight=weights,
-    )
-    applies = AppliesHead(C=params["C"]).fit(
-        features, topic_matrix(topics, [str(c) for c in head.classes_]), groups=groups
-    )
+    if base is not None:
+        truth = topic_matrix(topics, base.labels)
+        head, applies = refit_heads(
+            base, lexical, features, (source, row_labels, weights), truth, params
+        )
+    else:
+        head = TopicHead(**params).fit(
+            features[source],
+            np.asarray(row_labels, dtype=object),
+            groups=row_groups,
+            sample_weight=weights,
+        )
+        truth = topic_matrix(topics, [str(c) for c in head.classes_])
+        applies = AppliesHead(C=params["C"]).fit(features, truth, groups=groups)
     # the training rows themselves, so an explanation can show the labelled headlines it is near
     neighbours = NeighbourIndex(embeddings, texts, topics)
     model = TopicModel(head, lexical, embedder, applies=applies, neighbours=neighbours)
     model.zero_shot = _zero_shot(zero_shot, set(head.classes_), embedder, embeddings)
-    metrics = _held_out_metrics(model, labels, topics, source, groups, params)
+    metrics = (
+        carried_metrics(base)
+        if base is not None
+        else _held_out_metrics(model, labels, topics, source, groups, params)
+    )
     info = {"params": params, "metrics": metrics, "counts": dict(sorted(counts.items()))}
+    info["fit"] = fit_record(base)
     info["topic_counts"] = dict(sorted(Counter(t for row in topics for t in row).items()))
     return model, info
 
@@ -195,6 +211,7 @@ def build_manifest(
         },
         "temperature": round(float(model.head.temperature_), 6),
         "metrics": fit_info["metrics"],
+        "fit": fit_info.get("fit", {"mode": "full"}),
         "head_params": fit_info["params"],
         "data": {
             "source": Path(source).name,
@@ -260,44 +277,6 @@ class TrainResult:
     manifest: dict[str, Any]
 
 
-def resolve_priors(
-    spec: str | dict[str, float] | None, labels: Sequence[str]
-) -> dict[str, float] | None:
-    """``training`` (keep the data's balance), ``news`` (a news stream), or ``label=share,...``.
-
-    ``news`` takes the default topics plus new ones: each new topic gets
-    :data:`~classifier.config.NEW_TOPIC_PRIOR`, taken from ``other``, where its headlines were
-    before it had a name.
-    """
-    from classifier.config import DEFAULT_TOPICS, NEW_TOPIC_PRIOR, NEWS_PRIORS
-
-    if isinstance(spec, dict):
-        return spec
-    if spec in (None, "", "training"):
-        return None
-    if spec == "news":
-        new = sorted(set(labels) - set(DEFAULT_TOPICS))
-        if not set(DEFAULT_TOPICS) <= set(labels) or len(new) * NEW_TOPIC_PRIOR >= 0.5:
-            raise ValueError(
-                f"--priors news is for the default topics {list(DEFAULT_TOPICS)} (and a few new "
-                "ones); give 'label=share,...' for your own"
-            )
-        priors = dict(NEWS_PRIORS)
-        priors["other"] -= NEW_TOPIC_PRIOR * len(new)
-        priors.update(dict.fromkeys(new, NEW_TOPIC_PRIOR))
-        return priors
-    priors: dict[str, float] = {}
-    for part in spec.split(","):
-        label, sep, value = part.partition("=")
-        try:
-            priors[label.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise ValueError(f"priors must look like 'other=0.6,trade=0.1,...'; got {part!r}")
-    return priors
-
-
 def train_from_file(
     path: str,
     store: ModelStore,
@@ -310,6 +289,7 @@ def train_from_file(
     gate: PromotionGate | None = None,
     corrections: Corrections | None = None,
     zero_shot: Sequence[TopicDescription] = (),
+    fit: str = "full",
     **read: Any,
 ) -> tuple[TrainResult, list]:
     """Read, fit, write a new version; promote it per policy (``if-better``, ``always``, ``never``).
@@ -320,6 +300,9 @@ def train_from_file(
     ``corrections`` (:func:`classifier.topics.corrections.gather`) replace the rows of the
     headlines they correct; the manifest's ``corrections`` says which went in.
     ``zero_shot`` describes new topics without examples (:mod:`classifier.topics.zeroshot`).
+    ``fit``: ``full`` cross-validates; ``quick`` starts from the current model
+    (:mod:`classifier.topics.quick`), ValueError when that is not sound; ``auto`` is quick when
+    it is sound, else full. The manifest's ``fit`` says which, and why.
     """
     from classifier.topics.data import read_labelled
 
@@ -340,8 +323,24 @@ def train_from_file(
             gate.eval_set.name,
             Path(path).name,
         )
-    params = dict(head_params or {})
+    params = {**HEAD_PARAMS, **(head_params or {})}
     params["priors"] = resolve_priors(priors, data.labels)
+    sha256 = sha256_file(Path(path))
+    base, why = None, "--fit full"
+    if fit != "full":
+        base, why = quick_base(
+            store,
+            embedder,
+            source_sha256=sha256,
+            labels=[t for row in data.topics or [data.labels] for t in row],
+            params=params,
+            new_topics=len(zero_shot),
+            corrected=corrected["rows"] if corrected else 0,
+            rows=len(data.texts),
+        )
+        if base is None and fit == "quick":
+            raise ValueError(f"--fit quick is not possible: {why}; use --fit full or auto")
+    logger.info("%s", why if base is not None else f"full retrain ({why})")
     model, manifest = train_model(
         data.texts,
         data.labels,
@@ -350,11 +349,13 @@ def train_from_file(
         groups=data.groups,
         topics=data.topics,
         zero_shot=zero_shot,
+        base=base,
         source=str(path),
-        source_sha256=sha256_file(Path(path)),
+        source_sha256=sha256,
         rows=data.rows_read,
         skipped=len(data.problems),
     )
+    manifest["fit"]["reason"] = why
     manifest["version"] = store.unique_version(manifest["version"])
     if corrected is not None:
         manifest["corrections"] = corrected

@@ -66,6 +66,24 @@ def test_same_data_trains_to_the_same_predictions(run, trained, small_labelled):
             assert (a == b.predict_proba(headlines)).all()
 
 
+def test_corrections_retrain_quickly_from_the_current_model(run, trained, small_labelled, tmp_path):
+    store = ModelStore(trained)
+    current = store.current_version()
+    fix = write_csv(tmp_path / "fix.csv", [("Senate passes tariff relief for farmers", "trade")])
+    argv = ("train", str(small_labelled), "--models-dir", str(trained), "--no-promote")
+    code, out, err = run(*argv, "--add", str(fix))
+    assert code == 0, err
+    assert f"quick retrain from {current}: its calibration (from {current})" in out
+    assert "corrections: 1 trained on" in out
+    version = out.split()[1]
+    assert store.read_manifest(version)["fit"]["mode"] == "quick"
+    code, out, err = run(*argv, "--fit", "quick")
+    assert code == 2 and "--fit quick is not possible: there are no corrections" in err
+    code, out, err = run(*argv, "--add", str(fix), "--fit", "full", "--C", "4")
+    assert code == 0, err
+    assert "full retrain: --fit full" in out
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "inf", "nan", "x"])
 def test_train_refuses_a_regularisation_that_is_not_a_positive_number(value, tmp_path, capsys):
     """``--C 0`` once silently meant C=16; ``--C inf`` wrote Infinity into the manifest."""

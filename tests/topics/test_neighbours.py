@@ -48,13 +48,30 @@ def test_k_larger_than_the_index_gives_every_row():
     assert len(index.nearest(index.vectors, k=3)[0]) == 2
 
 
+def test_headlines_beyond_ascii_round_trip_and_bytes_that_are_not_utf8_are_refused():
+    index = NeighbourIndex(
+        np.eye(3, 16), ["Café talks stall", "Zölle steigen 😀", "Plain"], [["trade"]] * 3
+    )
+    arrays = index.arrays(LABELS)
+    back = NeighbourIndex.from_arrays(arrays, summary=index.summary(), labels=LABELS)
+    assert back.headlines == index.headlines
+    broken = {**arrays, "headlines": np.array([b"\xff\xfe", b"a", b"b"])}
+    with pytest.raises(ValueError, match="not UTF-8"):
+        NeighbourIndex.from_arrays(broken, summary=index.summary(), labels=LABELS)
+
+
 def test_arrays_round_trip_in_float16_with_topic_order_kept():
     index = random_index()
     arrays = index.arrays(LABELS)
     assert arrays["embeddings"].dtype == np.float16
-    assert arrays["headlines"].dtype.kind == "U"
+    assert arrays["headlines"].dtype.kind == "S"  # UTF-8 bytes
     back = NeighbourIndex.from_arrays(arrays, summary=index.summary(), labels=LABELS)
     assert back.headlines == index.headlines
+    # an index saved before (headlines as numpy str) still loads
+    old = {**arrays, "headlines": np.asarray(index.headlines, dtype=str)}
+    assert NeighbourIndex.from_arrays(old, summary=index.summary(), labels=LABELS).headlines == (
+        index.headlines
+    )
     assert back.topics == index.topics
     assert (
         np.abs(back.vectors - index.vectors / np.linalg.norm(index.vectors, axis=1)[:, None]).max()
