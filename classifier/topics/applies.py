@@ -179,7 +179,15 @@ class AppliesHead(BaseEstimator):
             logger.warning("too few rows per topic to calibrate 'applies'; uncalibrated")
             return []
         if groups is not None and len(np.unique(groups)) >= folds:
-            return list(GroupKFold(folds).split(X, groups=groups))
+            splits = list(GroupKFold(folds).split(X, groups=groups))
+            # a topic whose examples all sit in one group (30 written examples of a new topic)
+            # would have none on that fold's training side: its held-out scores, and so its
+            # calibration, would say it never applies
+            if all(
+                Y[train].any(axis=0).all() and (~Y[train]).any(axis=0).all() for train, _ in splits
+            ):
+                return splits
+            logger.warning("groups leave a topic out of a training fold; using stratified folds")
         rarest = np.argmin(Y.sum(axis=0))
         splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         return list(splitter.split(X, Y[:, rarest]))

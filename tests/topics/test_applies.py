@@ -29,6 +29,23 @@ def test_probabilities_are_calibrated_per_topic_on_new_rows():
     assert (proba.sum(axis=1) > 1.2).any()
 
 
+def test_a_topic_whose_examples_are_all_one_group_is_still_calibrated(caplog):
+    """30 written examples of a new topic form one group: folds by group would hold all of them
+    out at once, and the topic would be calibrated as if it never applied."""
+    X, Y = synthetic()
+    rare = np.zeros(len(Y), dtype=bool)
+    rare[:40] = True
+    X[:40, 5] += 4.0  # the rare topic is easy to see
+    Y = np.column_stack([Y, rare])
+    groups = np.where(rare, "new-topic", np.arange(len(Y)) % 5).astype(str)
+    head = AppliesHead(C=1.0).fit(X, Y, groups=groups)
+    assert "using stratified folds" in caplog.text
+    X_new, Y_new = synthetic(seed=1)
+    X_new[:40, 5] += 4.0
+    proba = head.predict_proba(X_new)[:, 3]
+    assert np.median(proba[:40]) > 0.5 and np.median(proba[40:]) < 0.05
+
+
 def test_thresholds_are_chosen_between_the_floor_and_the_ceiling():
     X, Y = synthetic()
     head = AppliesHead(C=1.0).fit(X, Y)
