@@ -213,7 +213,7 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
             f"quick retrain from {fit['from']}: its calibration (from {fit['calibrated_by']}) "
             "and cross-validated scores carried over; --fit full re-calibrates"
         )
-    elif fit.get("reason"):
+    elif fit.get("reason") and corrected is not None:  # a quick one could have been expected
         lines.append(f"full retrain: {fit['reason']}")
     if "macro_f1" in metrics:
         lines.append(
