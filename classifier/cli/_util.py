@@ -33,6 +33,8 @@ from classifier.cli._progress import (  # re-exported: commands use them as _uti
 from classifier.cli._stories import add_story_options, story_options  # re-exported, for tag
 from classifier.encoders.base import BACKENDS
 from classifier.errors import HeadlineTopicsError
+from classifier.files import would_overwrite
+from classifier.readers.decoding import text_encoding
 
 if TYPE_CHECKING:
     from classifier.encoders.base import Encoder
@@ -273,6 +275,17 @@ def check_writable(path: str | None, force: bool, what: str) -> Path | None:
     if target.exists() and not force:
         raise FileExistsError(f"{what} {path} already exists; pass --force to overwrite it")
     return require_output_folder(target, what)
+
+
+def check_file_and_out(args: argparse.Namespace, path: str, what: str) -> Path | None:
+    """--out (not ``path``, named ``what``), ``path`` and --encoding checked before a model loads."""
+    out = check_writable(args.out, args.force, "--out")
+    if out is not None and would_overwrite(out, Path(path)):
+        raise ValueError(f"--out {args.out} is {what} itself; name another file")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    text_encoding(args.encoding)
+    return out
 
 
 # -- store, encoder, model -------------------------------------------------------------------------

@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifier.cli import _util
-from classifier.files import would_overwrite, write_atomic
-from classifier.readers.decoding import text_encoding
+from classifier.files import write_atomic
 from classifier.text import spreadsheet_safe
 
 if TYPE_CHECKING:
@@ -83,12 +81,7 @@ def _models(args: argparse.Namespace) -> tuple[TopicModel, TopicModel]:
 def cmd_diff(args: argparse.Namespace) -> int:
     from classifier.teach.diff import diff_file
 
-    out = _util.check_writable(args.out, args.force, "--out")
-    if out is not None and would_overwrite(out, Path(args.file)):
-        raise ValueError(f"--out {args.out} is FILE itself; name another file")
-    if not Path(args.file).is_file():
-        raise FileNotFoundError(f"{args.file}: no such file")
-    text_encoding(args.encoding)  # an unknown encoding is refused before the models load
+    out = _util.check_file_and_out(args, args.file, "FILE")
     max_chars = _util.max_headline_chars(args)
     old, new = _models(args)
     bar = _util.ProgressBar(args.progress, desc="comparing", unit=" rows")

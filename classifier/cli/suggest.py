@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from classifier.cli import _util
 from classifier.config import MAX_SUGGESTIONS
-from classifier.files import would_overwrite, write_atomic
-from classifier.readers.decoding import text_encoding
+from classifier.files import write_atomic
 from classifier.text import spreadsheet_safe
 
 if TYPE_CHECKING:
@@ -78,12 +77,7 @@ def register(add: _util.AddCommand) -> None:
 def cmd_suggest(args: argparse.Namespace) -> int:
     from classifier.teach.suggest import suggest_file
 
-    out = _util.check_writable(args.out, args.force, "--out")
-    if out is not None and would_overwrite(out, Path(args.archive)):
-        raise ValueError(f"--out {args.out} is the archive itself; name another file")
-    if not Path(args.archive).is_file():
-        raise FileNotFoundError(f"{args.archive}: no such file")
-    text_encoding(args.encoding)  # an unknown encoding is refused before the model loads
+    _util.check_file_and_out(args, args.archive, "the archive")
     max_chars = _util.max_headline_chars(args)
     model = _util.load_model(args)
     bar = _util.ProgressBar(args.progress, desc="reading", unit=" rows")
