@@ -124,14 +124,14 @@ class AppliesHead(BaseEstimator):
         self.oof_proba_ = np.zeros(Y.shape) if splits else None
         for k in range(n_topics):
             truth = Y[:, k]
-            if truth.all() or not truth.any():
+            if not _learnable(truth):
                 logger.warning("topic %d is on every row or on none; it cannot be learnt", k)
                 self.intercept_[k] = 10.0 if truth.all() else -10.0
                 continue
             if splits:
                 held_out = np.zeros(len(truth))
                 for train, test in splits:
-                    if truth[train].any() and not truth[train].all():  # else its scores stay 0
+                    if _learnable(truth[train]):  # else its held-out scores stay 0
                         part = self._linear().fit(X[train], truth[train])
                         held_out[test] = part.decision_function(X[test])
                 self.platt_[k] = fit_platt(held_out, truth)
@@ -156,7 +156,7 @@ class AppliesHead(BaseEstimator):
         self.platt_ = np.asarray(calibration.platt_, dtype=np.float64).copy()
         self.thresholds_ = np.asarray(calibration.thresholds_, dtype=np.float64).copy()
         self.oof_proba_ = None
-        learnable = [k for k in range(n_topics) if Y[:, k].any() and not Y[:, k].all()]
+        learnable = [k for k in range(n_topics) if _learnable(Y[:, k])]
         for k in sorted(set(range(n_topics)) - set(learnable)):
             logger.warning("topic %d is on every row or on none; it cannot be learnt", k)
         for k in learnable:
@@ -233,3 +233,8 @@ class AppliesHead(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _learnable(truth: np.ndarray) -> bool:
+    """A topic can be learnt from rows that have both its examples and others."""
+    return bool(truth.any() and not truth.all())

@@ -154,10 +154,7 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         per topic, weight 1/2, same group), which teaches the head that such a headline is
         between the two instead of forcing it into its first topic.
         """
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
-        row_weight = self._row_weight(X, sample_weight)
-        check_classification_targets(y)
-        self.classes_, y_index = np.unique(y, return_inverse=True)
+        X, y_index, row_weight = self._targets(X, y, sample_weight)
         if len(self.classes_) < 2:
             raise ValueError(
                 "training needs at least two classes (topics); the data has only one class: "
@@ -205,10 +202,7 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         starts from the current model's weights needs none of them (:mod:`classifier.topics.quick`).
         ``y`` must have ``calibration``'s classes. The prior shift is recomputed from ``y``.
         """
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
-        row_weight = self._row_weight(X, sample_weight)
-        check_classification_targets(y)
-        self.classes_, y_index = np.unique(y, return_inverse=True)
+        X, y_index, row_weight = self._targets(X, y, sample_weight)
         if list(self.classes_) != list(calibration.classes_):
             raise ValueError(
                 f"refit needs the classes {list(calibration.classes_)}; got {list(self.classes_)}"
@@ -220,13 +214,17 @@ class TopicHead(ClassifierMixin, BaseEstimator):
         self._keep(self._final_model(X, y_index, row_weight, sample_weight is not None, init))
         return self
 
-    def _row_weight(self, X, sample_weight) -> np.ndarray:
+    def _targets(self, X, y, sample_weight) -> tuple:
+        """The checked ``X``, each row's class index (``classes_`` set) and its weight."""
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         row_weight = (
             np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
         )
         if row_weight.shape != (X.shape[0],) or np.any(row_weight < 0):
             raise ValueError("sample_weight must be one non-negative number per row")
-        return row_weight
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        return X, y_index, row_weight
 
     def _final_model(self, X, y_index, row_weight, weighted: bool, init=None) -> LogisticRegression:
         """The logistic regression on all rows (warm-started from ``init``, a (coef, intercept)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.config import DEFAULT_C
+from classifier.config import DEFAULT_C, FIT_MODES
 from classifier.encoders.base import DEFAULT_MODEL_NAME, Encoder
 from classifier.files import sha256_file
 from classifier.text import check_headlines
@@ -306,6 +306,8 @@ def train_from_file(
     """
     from classifier.topics.data import read_labelled
 
+    if fit not in FIT_MODES:
+        raise ValueError(f"fit must be one of {list(FIT_MODES)}, not {fit!r}")
     store.check_writable()  # before the minutes of work a read-only store would lose
     data = read_labelled(path, encoding=encoding, **read)
     corrected = None

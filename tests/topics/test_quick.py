@@ -186,3 +186,13 @@ def test_auto_retrains_quickly_after_corrections_and_in_full_after_the_file_chan
     again, _ = train_from_file(str(edited), store, encoder, fit="auto", **options)
     assert again.manifest["fit"]["mode"] == "full"
     assert "another file" in again.manifest["fit"]["reason"]
+
+
+def test_an_unknown_fit_mode_is_refused_before_any_work(tmp_path):
+    base = write_csv(tmp_path / "base.csv", [("Tariffs rise", "trade"), ("Flu spreads", "health")])
+    store = ModelStore(tmp_path / "models")
+    with pytest.raises(
+        ValueError, match=r"fit must be one of \['auto', 'full', 'quick'\], not 'quik'"
+    ):
+        train_from_file(str(base), store, FakeEmbedder(), fit="quik")
+    assert store.versions() == []
