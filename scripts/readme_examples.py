@@ -18,7 +18,8 @@ that it changes nothing in the checkout (only a missing ONNX export is made, as 
 
 Only what must vary is ignored: timings, the scratch folder's path, the names and dates of
 versions the example trained itself, and the last places of decimals that fp32 rounding moves
-between CPUs (:data:`DECIMAL_TOLERANCE`). ``--check`` (the default) prints a diff and exits 1;
+between CPUs, one borderline headline in a trained example's metrics included
+(:data:`DECIMAL_TOLERANCE`). ``--check`` (the default) prints a diff and exits 1;
 ``--update`` writes the real output back (the scratch folder shown as the repository root);
 ``--only NAME`` runs one example; ``--readme docs/service.md`` another page's examples.
 """
@@ -144,7 +145,11 @@ def normalise(lines: list[str], stable_versions: set[str]) -> list[str]:
 
 
 DECIMAL = re.compile(r"-?\d+\.\d+")
-DECIMAL_TOLERANCE = 0.002  # scores to 4 decimals move in their last places between CPUs
+#: Scores move in their last places between CPUs (fp32 rounding), and an example that trains a
+#: model may see one borderline headline decided the other way: on a topic with ~40 true
+#: headlines that moves its F1 by 0.004-0.01 (seen: 0.7802 on AVX2, 0.7760 on AVX-512). Bigger
+#: moves, or any change in words, counts or labels, still fail the check.
+DECIMAL_TOLERANCE = 0.01
 
 
 def same_output(shown: list[str], new: list[str]) -> bool:
