@@ -23,7 +23,7 @@ Targets (issue 18): 32 single-headline clients >= 0.85x the encoder's batch-32 h
 1 client p50 <= the encoder's batch-1 call + 1.5 ms; 1 client x 32 headlines >= 0.95x batch-32
 headlines/s; peak RSS of one worker <= 291 MB (the figure before issue 18). ``--profile DIR``
 also records where the worker's time goes during the last round's 32-client phase
-(:mod:`bench.profile`: CPU per thread and py-spy's GIL samples). Skips (exit 0) when the shared
+(:mod:`bench.worker_profile`: CPU per thread and py-spy's GIL samples). Skips (exit 0) when the shared
 data is absent.
 """
 
@@ -240,8 +240,8 @@ def measure_round(
 
 
 def profiled(profile, port, clients, per_request, texts, duration) -> dict:
-    """One load phase with the worker recorded (bench/profile.py); the summary is printed."""
-    from bench import profile as spy
+    """One load phase with the worker recorded (bench/worker_profile.py); the summary is printed."""
+    from bench import worker_profile as spy
 
     folder, pid, backend = profile
     folder.mkdir(parents=True, exist_ok=True)
