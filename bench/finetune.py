@@ -167,8 +167,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         everything = list(range(len(data.texts)))
         tuned, seconds, n = fine_tune(
-            base, data.texts, topics, Path(tmp) / "all", n_pairs=args.pairs,
-            epochs=args.epochs, seed=args.seed,
+            base,
+            data.texts,
+            topics,
+            Path(tmp) / "all",
+            n_pairs=args.pairs,
+            epochs=args.epochs,
+            seed=args.seed,
         )
         notes.append(f"fine-tune on all rows: {n} pairs in {seconds:.0f} s")
         for name, embedder in (("frozen (shipped recipe)", frozen), ("fine-tuned", tuned)):
@@ -183,8 +188,13 @@ def main() -> int:
             started = time.perf_counter()
             sub = [data.texts[i] for i in train_idx]
             tuned_k, seconds, n = fine_tune(
-                base, sub, [topics[i] for i in train_idx], Path(tmp) / f"fold{k}",
-                n_pairs=args.pairs, epochs=args.epochs, seed=args.seed,
+                base,
+                sub,
+                [topics[i] for i in train_idx],
+                Path(tmp) / f"fold{k}",
+                n_pairs=args.pairs,
+                epochs=args.epochs,
+                seed=args.seed,
             )
             arms = (("frozen", frozen, frozen_vec), ("fine-tuned", tuned_k, None))
             for arm, embedder, vec in arms:
@@ -201,8 +211,7 @@ def main() -> int:
             )
             print(notes[-1], flush=True)
     lowo = {
-        arm: classification_metrics(data.labels, pred, None, labels)
-        for arm, pred in pooled.items()
+        arm: classification_metrics(data.labels, pred, None, labels) for arm, pred in pooled.items()
     }
     rows_lowo = [
         [arm, m["macro_f1"], m["accuracy"]] + [m["per_class"][lb]["f1"] for lb in labels]
@@ -210,8 +219,9 @@ def main() -> int:
     ]
     print("\n" + "\n".join(notes))
     print(f"\n1. trained on all of data/, scored on cap_nyt_dev.csv ({len(cap_texts)} rows)")
-    print(table(["encoder", "macro-F1", "accuracy", "ECE"] + [f"F1 {lb}" for lb in labels],
-                rows_cap))
+    print(
+        table(["encoder", "macro-F1", "accuracy", "ECE"] + [f"F1 {lb}" for lb in labels], rows_cap)
+    )
     print(f"\n2. leave-writing-sets-out on data/ ({args.folds} group folds, pooled)")
     print(table(["encoder", "macro-F1", "accuracy"] + [f"F1 {lb}" for lb in labels], rows_lowo))
     print(f"\n3. multi-topic development set ({len(dev.texts)} headlines)")
