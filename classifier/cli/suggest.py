@@ -3,6 +3,10 @@
 The pick is :func:`classifier.teach.suggest.suggest_file`; this module checks the options before
 the model loads, writes the picks as a train file (``headline``, ``topic``, ``topics``
 prefilled with the model's answer, then why each was picked) and prints a summary.
+
+``suggest DATA --like TOPIC`` reads a labelled file instead and lists its rows that look like
+TOPIC without being labelled with it (:mod:`classifier.teach.lookalike`): what to relabel when a
+new topic joins data that already holds headlines about it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from classifier.files import write_atomic
 from classifier.text import spreadsheet_safe
 
 if TYPE_CHECKING:
+    from classifier.teach.lookalike import LookAlikes
     from classifier.teach.suggest import SuggestResult
+    from classifier.topics.model import TopicModel
+
+#: The columns of the file ``suggest --like`` writes: a train file with the current labels.
+LIKE_COLUMNS = ("headline", "topic", "topics", "similarity", "nearest")
 
 #: The columns of the file ``suggest`` writes: a train file first, then what helps the person.
 COLUMNS = (
@@ -57,6 +66,12 @@ def register(add: _util.AddCommand) -> None:
         help="CSV to write: headline, topic, topics (to correct), confidence, uncertainty, "
         "reason, cluster, duplicates, row",
     )
+    suggest.add_argument(
+        "--like",
+        metavar="TOPIC",
+        help="ARCHIVE is a labelled file (topic/topics columns): list its rows that look like "
+        "TOPIC but are not labelled with it, the ones to relabel when TOPIC is new",
+    )
     suggest.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     suggest.add_argument("--model", help="model version (default: current)")
     suggest.add_argument(
@@ -79,7 +94,11 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
     _util.check_file_and_out(args, args.archive, "the archive")
     max_chars = _util.max_headline_chars(args)
+    if args.like is not None and args.no_header:
+        raise ValueError("--like reads a labelled file with a header row (topic or topics)")
     model = _util.load_model(args)
+    if args.like is not None:
+        return _like(args, model, max_chars)
     bar = _util.ProgressBar(args.progress, desc="reading", unit=" rows")
     try:
         result = suggest_file(
@@ -98,6 +117,42 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     write_atomic(Path(args.out), suggestions_csv(result).encode("utf-8"))
     _util.emit_lines(summary(result, args.out, model.version))
     return 0
+
+
+def _like(args: argparse.Namespace, model: TopicModel, max_chars: int | None) -> int:
+    from classifier.teach.lookalike import look_alikes
+    from classifier.topics.data import read_labelled
+
+    data = read_labelled(
+        args.archive, text_column=args.text_column, encoding=args.encoding, max_chars=max_chars
+    )
+    found = look_alikes(
+        data.texts, data.topics, model.embedder.encode(data.texts), args.like, n=args.n
+    )
+    write_atomic(Path(args.out), like_csv(found).encode("utf-8"))
+    typical = "-" if found.typical is None else f"{found.typical:.3f}"
+    lines = [
+        f"{len(found.rows)} rows not labelled {found.topic} that look like its "
+        f"{found.examples} rows -> {args.out} (model {model.version})",
+        f"rows read: {data.rows_read}  usable: {len(data.texts)}  similarity of {found.topic}'s "
+        f"own rows to each other (median): {typical}",
+    ]
+    lines += [f"  skipped row {p.row}: {p.reason}" for p in data.problems[:5]]
+    lines += [f"  {r.similarity:.3f}  [{';'.join(r.topics)}]  {r.headline}" for r in found.rows[:5]]
+    lines.append(f"relabel the rows about {found.topic} in the file, then train on it")
+    _util.emit_lines(lines)
+    return 0
+
+
+def like_csv(found: LookAlikes) -> str:
+    """The look-alikes as a train file: ``topic``/``topics`` are the file's labels, to correct."""
+    stream = io.StringIO(newline="")
+    writer = csv.writer(stream)
+    writer.writerow(LIKE_COLUMNS)
+    for r in found.rows:
+        cells = [r.headline, r.topics[0], ";".join(r.topics), f"{r.similarity:.4f}", r.nearest]
+        writer.writerow([spreadsheet_safe(str(c)) for c in cells])
+    return stream.getvalue()
 
 
 def suggestions_csv(result: SuggestResult) -> str:

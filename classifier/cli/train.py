@@ -241,5 +241,21 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
             f"description and {len(entry['seeds'])} seed phrase(s) (bar {entry['similarity_bar']:.3f}); "
             "every answer marks it, until DATA has examples of it"
         )
+    lines += _few_examples(data)
     lines.append(("promoted: " if result.promoted else "NOT promoted: ") + result.reason)
     return lines
+
+
+def _few_examples(data: dict) -> list[str]:
+    """A hint for each topic with few rows: data that predates a topic often holds headlines
+    about it under another label, and they outvote a few dozen examples."""
+    from classifier.teach.lookalike import FEW_EXAMPLES
+    from classifier.topics.multi import NONE_LABEL
+
+    counts = data.get("topic_counts") or data.get("counts") or {}
+    return [
+        f"topic {topic} has only {count} row(s): `headline-topics suggest {data['source']} "
+        f"--like {topic} --out relabel.csv` lists rows labelled otherwise that look like it"
+        for topic, count in sorted(counts.items())
+        if topic != NONE_LABEL and count < FEW_EXAMPLES
+    ]

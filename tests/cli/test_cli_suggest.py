@@ -58,3 +58,33 @@ def test_suggest_refuses_its_own_input_and_a_missing_file(run, archive, tmp_path
     assert code == 2 and "is the archive itself" in err
     code, _, err = run("suggest", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv"))
     assert code == 2 and "no such file" in err
+
+
+@pytest.mark.slow
+def test_suggest_like_lists_rows_to_relabel_as_a_train_file(run, trained, tmp_path):
+    from classifier.topics.data import read_labelled
+    from tests.support import ROOT
+
+    climate = (ROOT / "tests" / "data" / "new-topic" / "climate_train.csv").read_text("utf-8")
+    data = tmp_path / "with_climate.csv"
+    data.write_text(
+        climate
+        + "Heatwave pushes Europe to hottest summer since records began,other,other\n"
+        + "Central bank holds rates as inflation cools,other,other\n"
+        + "Parliament approves new defence budget,geopolitics,geopolitics\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "relabel.csv"
+    argv = ["suggest", str(data), "--like", "climate", "--n", "2", "--out", str(out)]
+    code, stdout, err = run(*argv, "--models-dir", str(trained))
+    assert code == 0, err
+    assert stdout.startswith(f"2 rows not labelled climate that look like its 30 rows -> {out}")
+    relabel = read_labelled(out)
+    assert relabel.texts[0].startswith("Heatwave pushes Europe") and relabel.labels[0] == "other"
+    with open(out, newline="", encoding="utf-8") as handle:
+        assert next(csv.reader(handle)) == ["headline", "topic", "topics", "similarity", "nearest"]
+    code, _, err = run(*argv, "--force", "--no-header", "--models-dir", str(trained))
+    assert code == 2 and "--like reads a labelled file with a header" in err
+    argv[4] = "sport"
+    code, _, err = run(*argv, "--force", "--models-dir", str(trained))
+    assert code == 2 and "no row is labelled 'sport'" in err

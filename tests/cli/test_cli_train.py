@@ -92,3 +92,14 @@ def test_train_refuses_a_regularisation_that_is_not_a_positive_number(value, tmp
     assert exit_info.value.code == 2
     assert "argument --C" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_a_topic_with_few_rows_points_to_its_look_alikes():
+    from classifier.cli.train import _few_examples
+
+    data = {"source": "mine.csv", "topic_counts": {"climate": 30, "other": 12, "trade": 400}}
+    assert _few_examples(data) == [
+        "topic climate has only 30 row(s): `headline-topics suggest mine.csv --like climate "
+        "--out relabel.csv` lists rows labelled otherwise that look like it"
+    ]
+    assert _few_examples({"source": "x.csv", "counts": {"trade": 100, "other": 5}}) == []
