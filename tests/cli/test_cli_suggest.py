@@ -85,6 +85,6 @@ def test_suggest_like_lists_rows_to_relabel_as_a_train_file(run, trained, tmp_pa
         assert next(csv.reader(handle)) == ["headline", "topic", "topics", "similarity", "nearest"]
     code, _, err = run(*argv, "--force", "--no-header", "--models-dir", str(trained))
     assert code == 2 and "--like reads a labelled file with a header" in err
-    argv[4] = "sport"
+    argv[3] = "sport"
     code, _, err = run(*argv, "--force", "--models-dir", str(trained))
     assert code == 2 and "no row is labelled 'sport'" in err
