@@ -212,6 +212,7 @@ def main() -> int:
         "--dask-rows", default="1000000", help="archive sizes of the Dask section (comma list)"
     )
     parser.add_argument("--dask-blocksize", type=int, help="default: 1/16 of the archive")
+    parser.add_argument("--dask-memo-size", type=int, help="tag --memo-size for the Dask section")
     parser.add_argument("--only-dask", action="store_true", help="only the Dask section")
     parser.add_argument("--child-fake", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -390,6 +391,7 @@ def run_dask_section(args: argparse.Namespace, headlines: list[str], work: Path)
         distinct_pool=distinct_pool,
         peak_rss=peak_rss,
         blocksize=args.dask_blocksize,
+        memo_size=args.dask_memo_size,
     )
 
 

@@ -9,7 +9,9 @@ headlines and ~30% are duplicates, some re-cased or re-spaced), never committed.
 each (tagging only, start-up excluded), the Dask run as a ratio of the local run in the same
 run of this script, peak RSS of the local process and of each worker, and whether the two
 outputs are the same bytes. Target: the ratio >= 0.9x, worker memory flat from 200k to 1M rows
-(``--dask-rows 200000,1000000`` runs both sizes, each on a fresh cluster).
+(``--dask-rows 200000,1000000`` runs both sizes, each on a fresh cluster; ``--dask-memo-size N``
+caps the memo of labelled headlines on both engines, which otherwise grows with the distinct
+headlines seen, up to ``tag``'s default of 1,000,000).
 """
 
 from __future__ import annotations
@@ -106,8 +108,12 @@ def dask_section(
     distinct_pool,
     peak_rss,
     blocksize: int | None = None,
+    memo_size: int | None = None,
 ) -> None:
-    """Tag each size locally and on 2 Dask workers; print rows/s, the ratio and peak memory."""
+    """Tag each size locally and on 2 Dask workers; print rows/s, the ratio and peak memory.
+
+    ``memo_size`` caps both engines' memo of labelled headlines (``tag --memo-size``): below the
+    distinct headlines of the smallest size, it shows the memory that does not grow with them."""
     if not _dask_command().exists():
         print("dask: skipped, no `dask` command next to this Python")
         return
@@ -123,11 +129,14 @@ def dask_section(
         build_archive(archive, distinct_pool(headlines, int(rows * 0.7)), rows, seed=rows)
         block = blocksize or max(64 << 10, archive.stat().st_size // 16)
         local_out, dask_out = work / f"dask-{rows}-local.csv", work / f"dask-{rows}-dask.csv"
-        local_rss, local = _tag([str(archive), str(local_out), "--encoder-threads", "2"], peak_rss)
+        memo = ["--memo-size", str(memo_size)] if memo_size else []
+        local_rss, local = _tag(
+            [str(archive), str(local_out), "--encoder-threads", "2", *memo], peak_rss
+        )
         with Cluster(work, workers=2) as cluster:
             _, remote = _tag(
                 [str(archive), str(dask_out), "--engine", "dask", "--scheduler"]
-                + [cluster.address, "--blocksize", str(block), "--encoder-threads", "1"],
+                + [cluster.address, "--blocksize", str(block), "--encoder-threads", "1", *memo],
                 peak_rss,
             )
             workers = cluster.worker_peak_rss_mib()
