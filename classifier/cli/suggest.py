@@ -137,7 +137,8 @@ def _like(args: argparse.Namespace, model: TopicModel, max_chars: int | None) ->
         f"rows read: {data.rows_read}  usable: {len(data.texts)}  similarity of {found.topic}'s "
         f"own rows to each other (median): {typical}",
     ]
-    lines += [f"  skipped row {p.row}: {p.reason}" for p in data.problems[:5]]
+    if data.problems:
+        lines.append(f"skipped {len(data.problems)} row(s), the first: {data.problems[0]}")
     lines += [f"  {r.similarity:.3f}  [{';'.join(r.topics)}]  {r.headline}" for r in found.rows[:5]]
     lines.append(f"relabel the rows about {found.topic} in the file, then train on it")
     _util.emit_lines(lines)

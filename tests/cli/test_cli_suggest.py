@@ -71,7 +71,8 @@ def test_suggest_like_lists_rows_to_relabel_as_a_train_file(run, trained, tmp_pa
         climate
         + "Heatwave pushes Europe to hottest summer since records began,other,other\n"
         + "Central bank holds rates as inflation cools,other,other\n"
-        + "Parliament approves new defence budget,geopolitics,geopolitics\n",
+        + "Parliament approves new defence budget,geopolitics,geopolitics\n"
+        + "   ,other,other\n",
         encoding="utf-8",
     )
     out = tmp_path / "relabel.csv"
@@ -79,6 +80,7 @@ def test_suggest_like_lists_rows_to_relabel_as_a_train_file(run, trained, tmp_pa
     code, stdout, err = run(*argv, "--models-dir", str(trained))
     assert code == 0, err
     assert stdout.startswith(f"2 rows not labelled climate that look like its 30 rows -> {out}")
+    assert "skipped 1 row(s), the first:" in stdout and "empty headline" in stdout
     relabel = read_labelled(out)
     assert relabel.texts[0].startswith("Heatwave pushes Europe") and relabel.labels[0] == "other"
     with open(out, newline="", encoding="utf-8") as handle:
