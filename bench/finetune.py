@@ -17,7 +17,7 @@ Issue 14's rule: ship the fine-tuned body only if it wins on cap_nyt_dev and on
 leave-writing-sets-out by at least 0.02 macro-F1. Both arms run fp32 torch, so the lever is not
 mixed up with int8 error.
 
-    .venv/bin/python bench/finetune.py [--pairs 16000] [--epochs 1] [--folds 5] [--seed 0]
+    .venv/bin/python bench/finetune.py [--pairs 8000] [--epochs 1] [--folds 5] [--seed 0]
 
 Needs the ``bench`` extra (``datasets`` and ``accelerate``, which the trainer imports).
 """
@@ -137,7 +137,7 @@ def primary(model, texts, vectors):
 def main() -> int:
     print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=16000, help="pairs per fine-tune")
+    parser.add_argument("--pairs", type=int, default=8000, help="pairs per fine-tune")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--folds", type=int, default=5, help="group folds over writing sets")
     parser.add_argument("--seed", type=int, default=0)
