@@ -247,15 +247,24 @@ def training_report(result: TrainResult, problems: list, folder: Path) -> list[s
 
 
 def _few_examples(data: dict) -> list[str]:
-    """A hint for each topic with few rows: data that predates a topic often holds headlines
-    about it under another label, and they outvote a few dozen examples."""
-    from classifier.teach.lookalike import FEW_EXAMPLES
+    """A hint for each topic with few rows beside much bigger ones (a new topic joining data
+    that predates it): such data often holds headlines about it under another label, and they
+    outvote a few dozen examples. A small file where every topic is small gets no hint."""
+    from statistics import median
+
+    from classifier.teach.lookalike import FEW_EXAMPLES, MINORITY
     from classifier.topics.multi import NONE_LABEL
 
     counts = data.get("topic_counts") or data.get("counts") or {}
-    return [
-        f"topic {topic} has only {count} row(s): `headline-topics suggest {data['source']} "
-        f"--like {topic} --out relabel.csv` lists rows labelled otherwise that look like it"
-        for topic, count in sorted(counts.items())
-        if topic != NONE_LABEL and count < FEW_EXAMPLES
-    ]
+    lines = []
+    for topic, count in sorted(counts.items()):
+        others = [c for t, c in counts.items() if t not in (topic, NONE_LABEL)]
+        if topic == NONE_LABEL or count >= FEW_EXAMPLES or not others:
+            continue
+        if count < MINORITY * median(others):
+            lines.append(
+                f"topic {topic} has only {count} row(s): `headline-topics suggest "
+                f"{data['source']} --like {topic} --out relabel.csv` lists rows labelled "
+                "otherwise that look like it"
+            )
+    return lines

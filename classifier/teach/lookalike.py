@@ -24,8 +24,10 @@ from classifier.teach.suggest import check_n
 
 #: How many of the topic's rows a row is compared with (the mean of its best matches).
 NEIGHBOURS = 5
-#: A topic with fewer rows than this is "new"; ``train`` points to the look-alikes for it.
+#: A topic with fewer rows than this, and under MINORITY times the median of the other real
+#: topics' rows, is "new": ``train`` points to the look-alikes for it.
 FEW_EXAMPLES = 100
+MINORITY = 0.25
 #: Rows compared per block, so a 100,000-row file never builds one huge similarity matrix.
 BLOCK = 4096
 

@@ -97,9 +97,13 @@ def test_train_refuses_a_regularisation_that_is_not_a_positive_number(value, tmp
 def test_a_topic_with_few_rows_points_to_its_look_alikes():
     from classifier.cli.train import _few_examples
 
-    data = {"source": "mine.csv", "topic_counts": {"climate": 30, "other": 12, "trade": 400}}
-    assert _few_examples(data) == [
+    counts = {"climate": 30, "health": 400, "other": 12, "trade": 400}
+    assert _few_examples({"source": "mine.csv", "topic_counts": counts}) == [
         "topic climate has only 30 row(s): `headline-topics suggest mine.csv --like climate "
         "--out relabel.csv` lists rows labelled otherwise that look like it"
     ]
+    # a small file where every topic is small: no topic is new, so no hint
+    small = {"geopolitics": 67, "health": 41, "immigration": 41, "other": 121, "trade": 43}
+    assert _few_examples({"source": "x.csv", "topic_counts": small}) == []
     assert _few_examples({"source": "x.csv", "counts": {"trade": 100, "other": 5}}) == []
+    assert _few_examples({"source": "x.csv", "counts": {"trade": 99, "other": 5}}) == []
