@@ -139,19 +139,7 @@ def new_topic_section(base, params, shipped, vectors_of, embedder_of) -> None:
     examples = read_labelled(NEW_TOPIC / "climate_train.csv")
     held_out = read_labelled(NEW_TOPIC / "climate_heldout.csv").texts
     dev = load_eval_set(DEV_FILE)
-    texts = base.texts + examples.texts
-    labels = base.labels + examples.labels
-    started = time.perf_counter()
-    trained, _ = fit_model(
-        texts,
-        labels,
-        None,
-        embeddings=vectors_of(texts),
-        head_params={**params, "priors": resolve_priors("news", labels)},
-        groups=(base.groups or []) + ["climate-written"] * len(examples.texts),
-        topics=base.topics + examples.topics,
-    )
-    fit_seconds = time.perf_counter() - started
+    trained, fit_seconds = _with_examples(base, base.topics, examples, params, vectors_of)
     trained.embedder = embedder_of
     relabelled, relabel_note = _relabelled(base, examples, params, vectors_of, embedder_of)
     started = time.perf_counter()
@@ -192,7 +180,22 @@ def _relabelled(base, examples, params, vectors_of, embedder_of):
         for t, old in zip(base.texts, base.topics, strict=True)
     ]
     changed = sum(t in shown and t in fixed for t in base.texts)
-    labels = [t[0] for t in topics] + examples.labels
+    model, seconds = _with_examples(base, topics, examples, params, vectors_of)
+    model.embedder = embedder_of
+    note = (
+        f"suggest --like climate listed {len(listed)} rows of data/; a person relabelled "
+        f"{changed} of them as about climate (climate_relabel.csv; "
+        f"{len(fixed) - changed} of its rows no longer listed)"
+    )
+    return (model, seconds), note
+
+
+def _with_examples(base, base_topics, examples, params, vectors_of):
+    """The shipped recipe retrained on data/ (with ``base_topics`` as its rows' topics) plus the
+    climate examples, as one more writing set; the model and the seconds the fit took."""
+    texts = base.texts + examples.texts
+    topics = list(base_topics) + examples.topics
+    labels = [t[0] for t in topics]
     started = time.perf_counter()
     model, _ = fit_model(
         texts,
@@ -201,15 +204,9 @@ def _relabelled(base, examples, params, vectors_of, embedder_of):
         embeddings=vectors_of(texts),
         head_params={**params, "priors": resolve_priors("news", labels)},
         groups=(base.groups or []) + ["climate-written"] * len(examples.texts),
-        topics=topics + examples.topics,
+        topics=topics,
     )
-    model.embedder = embedder_of
-    note = (
-        f"suggest --like climate listed {len(listed)} rows of data/; a person relabelled "
-        f"{changed} of them as about climate (climate_relabel.csv; "
-        f"{len(fixed) - changed} of its rows no longer listed)"
-    )
-    return (model, time.perf_counter() - started), note
+    return model, time.perf_counter() - started
 
 
 def main() -> int:
